@@ -1,0 +1,23 @@
+"""Shared fixtures. Real-data tests use ``real_data``; they skip when the published files
+are absent, except where ``CITYDIP_REQUIRE_DATA=1`` (set by .ci/run), where they fail."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+from citydip.config import data_dir
+
+
+@pytest.fixture(scope="session")
+def real_data() -> Path:
+    """The data directory holding the published files (``$CITYDIP_DATA_DIR``)."""
+    root = data_dir()
+    if not (root / "ita_metro_exports_2005_2023").is_dir():
+        message = f"published data not found in {root}; set CITYDIP_DATA_DIR"
+        if os.environ.get("CITYDIP_REQUIRE_DATA") == "1":
+            pytest.fail(message)
+        pytest.skip(message)
+    return root
