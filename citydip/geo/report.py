@@ -1,0 +1,201 @@
+"""Match every place-bearing source to March-2020 CBSAs and write the match report.
+
+Each source is first reduced to the same columns (``record_id, place, state, lat, lng``)
+by a small preparation function below; the :class:`~citydip.geo.match.PlaceMatcher` does
+the rest. The report lists every record that did not match, with its reason, so that no
+record is lost silently; the summary gives the match rate of each source.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from citydip.config import CURATED_DIR, PANEL_VINTAGE
+from citydip.errors import MissingSourceError
+from citydip.geo import delineations as dl
+from citydip.geo.crosswalk import titles_to_codes
+from citydip.geo.match import PlaceMatcher
+from citydip.sources import registry
+
+REPORT_COLUMNS = ["dataset", "record_id", "place", "state", "reason"]
+
+
+@dataclass
+class DatasetMatch:
+    """Outcome of matching one source: all its place records with their CBSA (or reason)."""
+
+    dataset: str
+    records: pd.DataFrame   #: record_id, place, state, cbsa_code, match_method, match_note, match_reason
+
+    @property
+    def matched(self) -> pd.Series:
+        return self.records["cbsa_code"].fillna("").ne("")
+
+    @property
+    def rate(self) -> float:
+        return float(self.matched.mean()) if len(self.records) else float("nan")
+
+    @property
+    def summary(self) -> str:
+        n, k = len(self.records), int(self.matched.sum())
+        if not n:
+            return f"{self.dataset}: no records"
+        return f"{self.dataset}: {k:,}/{n:,} matched ({k / n:.1%})"
+
+    def unmatched(self) -> pd.DataFrame:
+        miss = self.records.loc[~self.matched, ["record_id", "place", "state", "match_reason"]]
+        miss = miss.rename(columns={"match_reason": "reason"})
+        miss.insert(0, "dataset", self.dataset)
+        return miss
+
+
+def _std(frame: pd.DataFrame, record_id, place, state=None, lat=None, lng=None) -> pd.DataFrame:
+    def pick(c, default):
+        if c is None:
+            return default
+        return frame[c] if isinstance(c, str) else c
+    out = pd.DataFrame({
+        "record_id": pick(record_id, "").astype(str),
+        "place": pick(place, "").astype("string").fillna(""),
+        "state": pick(state, "").astype("string").fillna("") if state is not None else "",
+        "lat": pd.to_numeric(pick(lat, np.nan), errors="coerce") if lat is not None else np.nan,
+        "lng": pd.to_numeric(pick(lng, np.nan), errors="coerce") if lng is not None else np.nan,
+    })
+    return out.reset_index(drop=True)
+
+
+def _row_ids(frame: pd.DataFrame, prefix: str = "row ") -> pd.Series:
+    return prefix + frame["source_row"].astype(str)
+
+
+# -- one preparation per source: the place columns of its records ------------------------------------
+def _curated(frame: pd.DataFrame) -> pd.DataFrame:
+    return _std(frame, "record_id", "us_city", "us_state")
+
+
+def _lowy(frame: pd.DataFrame) -> pd.DataFrame:
+    us = frame[frame["in_united_states"]]
+    ids = us["vintage"].astype(str) + " row " + us["source_row"].astype(str)
+    return _std(us, ids, "post_city")
+
+
+def _embassies(frame: pd.DataFrame) -> pd.DataFrame:
+    us = frame[frame["country"] == "United States of America"]
+    return _std(us, _row_ids(us), "city", lat="latitude", lng="longitude")
+
+
+def _hekman(frame: pd.DataFrame) -> pd.DataFrame:
+    parts = []
+    for side in ("1", "2"):
+        us = frame[frame[f"nation{side}"] == "United States"]
+        parts.append(_std(us, _row_ids(us) + f" city{side}", f"city{side}", lat=f"lat{side}", lng=f"lng{side}"))
+    return pd.concat(parts, ignore_index=True)
+
+
+def _p190_nodes(frame: pd.DataFrame) -> pd.DataFrame:
+    us = frame[frame["country"] == "United States of America"]
+    return _std(us, us["qid"], "label", lat="lat", lng="lon")
+
+
+def _climactor(frame: pd.DataFrame) -> pd.DataFrame:
+    us = frame[(frame["iso"] == "USA") & (frame["entity_type"] == "City")]
+    city = us["name"].str.replace(r",\s*[A-Z]{2}$", "", regex=True)
+    state = us["name"].str.extract(r",\s*([A-Z]{2})$")[0].fillna("")
+    ids = us["snapshot"].astype(str) + " row " + us["source_row"].astype(str)
+    return _std(us, ids, city, state, lat="lat", lng="lng")
+
+
+#: dataset name -> (source key, preparation). Order = order of the report.
+PLACE_SOURCES: dict[str, tuple[str, Callable[[pd.DataFrame], pd.DataFrame]]] = {
+    "sister_cities (curated)": ("curated_sister_cities", _curated),
+    "network_memberships (curated)": ("curated_network_memberships", _curated),
+    "consulate_events (curated)": ("curated_consulate_events", _curated),
+    "lowy_gdi U.S. posts 2016": ("lowy_2016", _lowy),
+    "lowy_gdi U.S. posts 2017": ("lowy_2017", _lowy),
+    "lowy_gdi U.S. posts 2019": ("lowy_2019", _lowy),
+    "climactor U.S. cities 2020": ("climactor_2020", _climactor),
+    "climactor U.S. cities 2022": ("climactor_2022", _climactor),
+    "wikidata_embassies U.S. missions": ("wikidata_embassies", _embassies),
+    "wikipedia_twincities U.S. cities": ("hekman_geocoded", _hekman),
+    "wikidata_p190 U.S. nodes": ("wikidata_p190_nodes", _p190_nodes),
+}
+
+#: ITA files whose rows are named by CBSA titles.
+TITLE_SOURCES = {"ita_xlsx": "ita exports 2005-2023 (titles)", "ita_csv": "ita exports 2012-2021 (titles)"}
+
+
+def _read(key: str, data_dir: Path) -> pd.DataFrame | None:
+    try:
+        source = registry.get(key)
+    except KeyError:
+        return None
+    try:
+        return source.reader(source.path(data_dir, CURATED_DIR))
+    except MissingSourceError:
+        return None
+
+
+def match_titles(frame: pd.DataFrame, delineations: dict, dataset: str) -> DatasetMatch:
+    """ITA rows (by title) to March-2020 codes; one record per title."""
+    cw = titles_to_codes(frame["msa_title"].unique(), delineations, target=PANEL_VINTAGE)
+    records = pd.DataFrame({"record_id": cw.title, "place": cw.title, "state": "", "cbsa_code": cw.cbsa_code,
+                            "match_method": cw.method, "match_note": cw.note, "match_reason": cw.match_reason})
+    return DatasetMatch(dataset, records)
+
+
+def match_all(data_dir: Path, progress: Callable[[str], None] | None = None) -> list[DatasetMatch]:
+    """Match every available place-bearing source; sources not present are skipped."""
+    say = progress or (lambda _msg: None)
+    delineations = dl.load(data_dir)
+    matcher = PlaceMatcher(delineations[PANEL_VINTAGE])
+    results = []
+    for key, dataset in TITLE_SOURCES.items():
+        frame = _read(key, data_dir)
+        if frame is not None:
+            say(dataset)
+            results.append(match_titles(frame, delineations, dataset))
+    for dataset, (key, prepare) in PLACE_SOURCES.items():
+        frame = _read(key, data_dir)
+        if frame is None:
+            continue
+        say(dataset)
+        places = prepare(frame)
+        matched = matcher.match(places, city="place", state="state", lat="lat", lng="lng", dataset=dataset)
+        results.append(DatasetMatch(dataset, matched.records))
+    return results
+
+
+def report_frame(results: list[DatasetMatch]) -> pd.DataFrame:
+    """Every unmatched record of every source, with its reason (stable order)."""
+    parts = [r.unmatched() for r in results]
+    frame = pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(columns=REPORT_COLUMNS)
+    return frame[REPORT_COLUMNS]
+
+
+def write_report(results: list[DatasetMatch], out_dir: Path) -> Path:
+    """Write ``match_report.csv`` (unmatched records) and ``match_rates.csv`` atomically."""
+    out_dir.mkdir(parents=True, exist_ok=True)
+    rates = pd.DataFrame([{"dataset": r.dataset, "records": len(r.records), "matched": int(r.matched.sum()),
+                           "rate": round(r.rate, 4)} for r in results])
+    atomic_csv(rates, out_dir / "match_rates.csv")
+    return atomic_csv(report_frame(results), out_dir / "match_report.csv")
+
+
+def atomic_csv(frame: pd.DataFrame, path: Path) -> Path:
+    """Write a CSV through a temporary file in the same folder, then rename it into place."""
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8", newline="") as fh:
+            frame.to_csv(fh, index=False, lineterminator="\n")
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return path

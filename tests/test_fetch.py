@@ -1,0 +1,376 @@
+"""`citydip fetch` against a local HTTP server serving small made-up files.
+
+No test touches the network: every URL is pointed at http://127.0.0.1:<free port>/.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import http.server
+import io
+import json
+import threading
+import zipfile
+from pathlib import Path
+
+import pytest
+
+from citydip import fetch as F
+from citydip.errors import OptionError
+
+BEA = "https://apps.bea.gov/"
+CENSUS = "https://www2.census.gov/"
+CAINC1_PATH = "regional/zip/CAINC1.zip"
+POPEST_2019_PATH = "programs-surveys/popest/datasets/2010-2019/metro/totals/cbsa-est2019-alldata.csv"
+LIST1_2020_PATH = ("programs-surveys/metro-micro/geographies/reference-files/2020/delineation-files/"
+                   "list1_2020.xls")
+
+
+# -- a local server that records every request ---------------------------------------------------
+class Server:
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        self.requests: list[str] = []
+        server = self
+
+        class Handler(http.server.SimpleHTTPRequestHandler):
+            def __init__(self, *args, **kwargs):
+                super().__init__(*args, directory=str(root), **kwargs)
+
+            def do_GET(self):  # noqa: N802
+                server.requests.append(self.path)
+                super().do_GET()
+
+            def log_message(self, *args):  # keep test output clean
+                pass
+
+        self.httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}"
+        self.thread = threading.Thread(target=self.httpd.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
+        self.thread.start()
+
+    def put(self, path: str, content: bytes) -> bytes:
+        target = self.root / path
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_bytes(content)
+        return content
+
+    def overrides(self) -> dict[str, str]:
+        return {BEA: f"{self.url}/", CENSUS: f"{self.url}/"}
+
+    def count(self, path: str) -> int:
+        return sum(r == f"/{path}" for r in self.requests)
+
+    def close(self) -> None:
+        self.httpd.shutdown()
+        self.httpd.server_close()
+
+
+@pytest.fixture
+def server(tmp_path):
+    s = Server(tmp_path / "www")
+    yield s
+    s.close()
+
+
+@pytest.fixture
+def data_dir(tmp_path):
+    return tmp_path / "data"
+
+
+def run(server, data_dir, **kwargs):
+    kwargs.setdefault("progress", False)
+    return {r.key: r for r in F.fetch(data_dir, base_url_override=server.overrides(), **kwargs)}
+
+
+def make_zip(members: dict[str, str]) -> bytes:
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w") as zf:
+        for name, text in members.items():
+            zf.writestr(name, text)
+    return buf.getvalue()
+
+
+def sha(b: bytes) -> str:
+    return hashlib.sha256(b).hexdigest()
+
+
+def registry(data_dir: Path) -> dict:
+    return json.loads((data_dir / F.REGISTRY_NAME).read_text())["files"]
+
+
+CAINC1_V1 = {
+    "CAINC1_MSA_1969_2099.csv": '"GeoFIPS","GeoName"\n" 10180","Made-up, TX"\n',
+    "CAINC1__ALL_AREAS_1969_2099.csv": '"GeoFIPS","GeoName"\n" 00000","Made-up"\n',
+    "CAINC1_AK_1969_2099.csv": "not wanted\n",
+    "CAINC1__Footnotes.html": "<p>made-up</p>\n",
+    "readme.txt": "not wanted\n",
+}
+POPEST_V1 = b"CBSA,NAME,POPESTIMATE2019\n10180,Made-up,1\n"
+
+
+# -- first and second run -------------------------------------------------------------------------
+def test_first_download_writes_files_and_records_hashes(server, data_dir):
+    zip_bytes = server.put(CAINC1_PATH, make_zip(CAINC1_V1))
+    server.put(POPEST_2019_PATH, POPEST_V1)
+
+    res = run(server, data_dir, sources=["bea_cainc1", "popest_cbsa_2019"])
+
+    assert {k: r.status for k, r in res.items()} == {"bea_cainc1": "downloaded", "popest_cbsa_2019": "downloaded"}
+    popest = data_dir / "census_popest" / "cbsa-est2019-alldata.csv"
+    assert popest.read_bytes() == POPEST_V1
+    msa = data_dir / "bea_regional" / "CAINC1_MSA_1969_2099.csv"
+    assert msa.read_text() == CAINC1_V1["CAINC1_MSA_1969_2099.csv"]
+    reg = registry(data_dir)
+    assert reg["popest_cbsa_2019"]["sha256"] == sha(POPEST_V1)
+    assert reg["bea_cainc1"]["sha256"] == sha(zip_bytes)
+    assert reg["bea_cainc1"]["members"]["bea_regional/CAINC1_MSA_1969_2099.csv"] == sha(msa.read_bytes())
+    assert res["bea_cainc1"].sha256 == sha(zip_bytes)
+    assert server.count(CAINC1_PATH) == 1 and server.count(POPEST_2019_PATH) == 1
+
+
+def test_second_run_downloads_nothing(server, data_dir):
+    server.put(CAINC1_PATH, make_zip(CAINC1_V1))
+    server.put(POPEST_2019_PATH, POPEST_V1)
+    run(server, data_dir, sources=["bea_cainc1", "popest_cbsa_2019"])
+    before = len(server.requests)
+
+    res = run(server, data_dir, sources=["bea_cainc1", "popest_cbsa_2019"])
+
+    assert len(server.requests) == before
+    assert {r.status for r in res.values()} == {"present"}
+    assert res["popest_cbsa_2019"].sha256 == sha(POPEST_V1)
+
+
+def test_deleted_member_is_restored_from_the_cached_archive(server, data_dir):
+    server.put(CAINC1_PATH, make_zip(CAINC1_V1))
+    run(server, data_dir, sources=["bea_cainc1"])
+    msa = data_dir / "bea_regional" / "CAINC1_MSA_1969_2099.csv"
+    msa.unlink()
+
+    res = run(server, data_dir, sources=["bea_cainc1"])
+
+    assert server.count(CAINC1_PATH) == 1
+    assert res["bea_cainc1"].status == "present"
+    assert msa.read_text() == CAINC1_V1["CAINC1_MSA_1969_2099.csv"]
+
+
+def test_existing_files_are_recorded_without_download(server, data_dir):
+    folder = data_dir / "census_popest"
+    folder.mkdir(parents=True)
+    (folder / "cbsa-est2019-alldata.csv").write_bytes(POPEST_V1)
+
+    res = run(server, data_dir, sources=["popest_cbsa_2019"])
+
+    assert res["popest_cbsa_2019"].status == "present"
+    assert server.requests == []
+    assert registry(data_dir)["popest_cbsa_2019"]["sha256"] == sha(POPEST_V1)
+
+
+# -- a new release on the server ------------------------------------------------------------------
+def test_changed_file_on_server_is_a_checksum_error_until_refresh(server, data_dir):
+    server.put(POPEST_2019_PATH, POPEST_V1)
+    run(server, data_dir, sources=["popest_cbsa_2019"])
+    target = data_dir / "census_popest" / "cbsa-est2019-alldata.csv"
+    new = server.put(POPEST_2019_PATH, b"CBSA,NAME,POPESTIMATE2019\n10180,Made-up,2\n")
+    target.unlink()
+
+    res = run(server, data_dir, sources=["popest_cbsa_2019"])["popest_cbsa_2019"]
+
+    assert res.status == "failed"
+    assert "checksum mismatch" in res.message and "new version" in res.message
+    assert "--refresh" in res.message and f"{server.url}/{POPEST_2019_PATH}" in res.message
+    assert not target.exists()
+    assert registry(data_dir)["popest_cbsa_2019"]["sha256"] == sha(POPEST_V1)
+
+    res = run(server, data_dir, sources=["popest_cbsa_2019"], refresh=True)["popest_cbsa_2019"]
+
+    assert res.status == "downloaded"
+    assert target.read_bytes() == new
+    assert registry(data_dir)["popest_cbsa_2019"]["sha256"] == sha(new)
+
+
+def test_refresh_replaces_archive_members_of_the_old_release(server, data_dir):
+    server.put(CAINC1_PATH, make_zip(CAINC1_V1))
+    run(server, data_dir, sources=["bea_cainc1"])
+    server.put(CAINC1_PATH, make_zip({"CAINC1_MSA_1969_2100.csv": "new\n",
+                                      "CAINC1__ALL_AREAS_1969_2100.csv": "new\n"}))
+
+    assert run(server, data_dir, sources=["bea_cainc1"])["bea_cainc1"].status == "present"
+    res = run(server, data_dir, sources=["bea_cainc1"], refresh=True)["bea_cainc1"]
+
+    assert res.status == "downloaded"
+    folder = data_dir / "bea_regional"
+    assert sorted(p.name for p in folder.iterdir()) == ["CAINC1_MSA_1969_2100.csv",
+                                                        "CAINC1__ALL_AREAS_1969_2100.csv"]
+    assert set(registry(data_dir)["bea_cainc1"]["members"]) == {
+        "bea_regional/CAINC1_MSA_1969_2100.csv", "bea_regional/CAINC1__ALL_AREAS_1969_2100.csv"}
+
+
+# -- pinned hashes --------------------------------------------------------------------------------
+def test_pinned_hash_that_does_not_match_fails(server, data_dir):
+    server.put(LIST1_2020_PATH, b"made-up bytes, not the Census list")
+
+    res = run(server, data_dir, sources=["census_list1_2020"])["census_list1_2020"]
+
+    assert res.status == "failed"
+    assert "checksum mismatch" in res.message
+    assert F.SOURCES_BY_KEY["census_list1_2020"].sha256[0] in res.message
+    assert not (data_dir / "census_cbsa_delineations" / "list1_2020_mar.xls").exists()
+
+
+def test_pinned_hash_that_matches_is_accepted_and_refresh_keeps_it(server, data_dir):
+    content = server.put("lists/list1.xls", b"made-up list")
+    row = F.Source("list", "lists", "list1_made_up.xls", "made-up list", url="https://example.org/lists/list1.xls",
+                   sha256=("0" * 64, sha(content)))
+    overrides = {"https://example.org/": f"{server.url}/"}
+
+    first = F.fetch(data_dir, table=[row], base_url_override=overrides, progress=False)
+    again = F.fetch(data_dir, table=[row], base_url_override=overrides, progress=False, refresh=True)
+
+    assert [r.status for r in first] == ["downloaded"]
+    assert [r.status for r in again] == ["present"]
+    assert server.count("lists/list1.xls") == 1
+    assert (data_dir / "lists" / "list1_made_up.xls").read_bytes() == content
+
+
+def test_local_copy_that_matches_no_pin_is_left_alone_when_the_download_fails_too(server, data_dir):
+    server.put(LIST1_2020_PATH, b"made-up bytes")
+    target = data_dir / "census_cbsa_delineations" / "list1_2020_mar.xls"
+    target.parent.mkdir(parents=True)
+    target.write_bytes(b"a local copy")
+
+    res = run(server, data_dir, sources=["census_list1_2020"])["census_list1_2020"]
+
+    assert res.status == "failed"
+    assert target.read_bytes() == b"a local copy"
+
+
+# -- network problems -----------------------------------------------------------------------------
+def test_404_gives_a_clear_message(server, data_dir):
+    res = run(server, data_dir, sources=["popest_cbsa_2019"])["popest_cbsa_2019"]
+
+    assert res.status == "failed"
+    assert "HTTP 404" in res.message
+    assert f"{server.url}/{POPEST_2019_PATH}" in res.message
+    assert "by hand" in res.message and "cbsa-est2019-alldata.csv" in res.message
+    assert not (data_dir / "census_popest" / "cbsa-est2019-alldata.csv").exists()
+
+
+def test_unreachable_server_gives_a_clear_message(data_dir):
+    s = Server(data_dir.parent / "www")
+    url = s.url
+    s.close()  # nothing listens on this port any more
+
+    res = F.fetch(data_dir, sources=["bea_cagdp1"], base_url_override={BEA: f"{url}/"}, progress=False)
+
+    assert res[0].status == "failed"
+    assert f"could not download {url}/regional/zip/CAGDP1.zip: 127.0.0.1 refused the connection" in res[0].message
+    assert "CAGDP1_MSA_2001_*.csv" in res[0].message
+
+
+def test_error_page_instead_of_zip(server, data_dir):
+    server.put(CAINC1_PATH, b"<html>Service unavailable</html>")
+
+    res = run(server, data_dir, sources=["bea_cainc1"])["bea_cainc1"]
+
+    assert res.status == "failed" and "not a zip archive" in res.message
+    assert not (data_dir / F.REGISTRY_NAME).exists() or "bea_cainc1" not in registry(data_dir)
+    assert not (data_dir / "bea_regional").exists()
+
+
+# -- archive members ------------------------------------------------------------------------------
+def test_zip_extraction_picks_the_right_members(server, data_dir):
+    server.put(CAINC1_PATH, make_zip({**CAINC1_V1, "sub/CAINC1_MSA_1969_2099_x.txt": "no\n"}))
+
+    res = run(server, data_dir, sources=["bea_cainc1"])["bea_cainc1"]
+
+    names = sorted(p.name for p in (data_dir / "bea_regional").iterdir())
+    assert names == ["CAINC1_MSA_1969_2099.csv", "CAINC1__ALL_AREAS_1969_2099.csv", "CAINC1__Footnotes.html"]
+    assert sorted(p.name for p in res.files) == names
+
+
+def test_zip_without_a_required_member_fails(server, data_dir):
+    server.put(CAINC1_PATH, make_zip({"CAINC1__ALL_AREAS_1969_2099.csv": "x\n", "CAINC1_AK_1969_2099.csv": "x\n"}))
+
+    res = run(server, data_dir, sources=["bea_cainc1"])["bea_cainc1"]
+
+    assert res.status == "failed"
+    assert "CAINC1_MSA_1969_*.csv" in res.message and "CAINC1_AK_1969_2099.csv" in res.message
+    assert not (data_dir / "bea_regional").exists()
+
+
+# -- selection, overrides, output -----------------------------------------------------------------
+def test_sources_select_by_key_or_folder_and_reject_unknown_or_manual(server, data_dir):
+    keys = [s.key for s in F._select(list(F.SOURCES), ["census_popest"])]
+    assert keys == ["popest_cbsa_2019", "popest_cbsa_2020", "popest_cbsa_2021", "popest_county_2009"]
+    with pytest.raises(OptionError, match="unknown source 'nope'"):
+        F.fetch(data_dir, sources=["nope"], progress=False)
+    with pytest.raises(OptionError, match="no stable official URL"):
+        F.fetch(data_dir, sources=["lowy_gdi"], progress=False)
+
+
+def test_resolve_url_by_prefix_and_by_key():
+    row = F.SOURCES_BY_KEY["census_list2_2020"]
+    assert F.resolve_url(row) == row.url
+    assert F.resolve_url(row, {CENSUS: "http://h/"}) == (
+        "http://h/programs-surveys/metro-micro/geographies/reference-files/2020/delineation-files/list2_2020.xls")
+    assert F.resolve_url(row, {CENSUS: "http://h/", "census_list2_2020": "http://k/x.xls"}) == "http://k/x.xls"
+
+
+def test_progress_prints_a_summary_line_per_file(server, data_dir, capsys):
+    server.put(POPEST_2019_PATH, POPEST_V1)
+
+    run(server, data_dir, sources=["popest_cbsa_2019", "popest_cbsa_2020"], progress=True)
+
+    out = capsys.readouterr()
+    assert "downloading" in out.err
+    lines = out.out.splitlines()
+    assert any(line.startswith("popest_cbsa_2019") and "downloaded" in line for line in lines)
+    assert any(line.startswith("popest_cbsa_2020") and "FAILED" in line and "HTTP 404" in line for line in lines)
+    assert lines[-1] == "1 downloaded, 0 already present, 1 failed"
+
+
+# -- the source table and manual steps ------------------------------------------------------------
+MANUAL_FOLDERS = {"ita_metro_exports_2005_2023", "ita_metro_exports", "lowy_gdi", "wikidata_embassies",
+                  "wikipedia_twincities_hekman", "wikidata_p190_ursino", "climactor", "brookings_metro_monitor",
+                  "brookings_export_monitor", "sister_city_years", "network_memberships", "consulate_events"}
+
+
+def test_manual_instructions_name_every_folder_file_and_origin():
+    text = F.manual_instructions(Path("/d"))
+    for folder in MANUAL_FOLDERS:
+        assert f"{folder}/" in text
+    for s in F.manual_sources():
+        assert s.filename in text
+        if not s.curated:
+            assert f"/d/{s.folder}/{s.filename}" in text
+            assert s.commit in text and s.repo in text
+    for s in F.downloadable_sources():
+        assert s.url not in text
+
+
+def test_source_table_is_consistent():
+    keys = [s.key for s in F.SOURCES]
+    assert len(keys) == len(set(keys))
+    for s in F.SOURCES:
+        assert all(len(h) == 64 and int(h, 16) >= 0 for h in s.sha256), s.key
+        if s.downloadable:
+            assert s.url.startswith("https://"), s.key
+            assert not s.repo, s.key
+        elif not s.curated:
+            assert len(s.commit) == 40 and s.repo and s.repo_path, s.key
+    assert {s.folder for s in F.manual_sources()} >= MANUAL_FOLDERS
+    assert {s.folder for s in F.downloadable_sources()} == {"bea_regional", "census_cbsa_delineations",
+                                                            "census_popest"}
+
+
+def test_pinned_hashes_accept_the_reference_copies(real_data):
+    """Every pinned file present in the published data directory matches its pin."""
+    checked = 0
+    for s in F.SOURCES:
+        path = real_data / s.folder / s.filename
+        if s.sha256 and not s.curated and path.exists():
+            assert F.sha256_file(path) in s.sha256, s.key
+            checked += 1
+    assert checked > 0
