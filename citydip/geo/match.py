@@ -5,12 +5,15 @@ Rules, tried in order (the method is recorded for every record):
 1. ``principal_city``: the name is a Census principal city (List 2) in that state;
 2. ``alias``: the alias table names the principal city (or county) the name stands for;
 3. ``county``: the name is a county (or parish, borough, independent city) in List 1;
-4. ``zip_county``: the ZIP-code gazetteer puts the city in a county of List 1.
+4. ``zip_county``: the ZIP-code gazetteer puts the city in a county of List 1;
+5. ``nearest_zip``: (records with coordinates only) the nearest ZIP code's county.
 
 A record without a state gets one first: from its coordinates (nearest GeoNames place of
 that name within :data:`MAX_STATE_DISTANCE_KM`), else the only U.S. place of that name,
-else the most populous one (a homonym choice, stated in ``match_note``). Records that
-match nothing keep ``cbsa_code`` empty and get a ``match_reason``; none is dropped.
+else the most populous one (a homonym choice, stated in ``match_note``). A record with
+coordinates whose name places nothing falls back to ``nearest_zip``: the county of the
+nearest ZIP-code centroid within :data:`MAX_ZIP_DISTANCE_KM`. Records that match nothing
+keep ``cbsa_code`` empty and get a ``match_reason``; none is dropped.
 """
 
 from __future__ import annotations
@@ -27,6 +30,7 @@ from citydip.geo.names import aliases, normalize, variants
 from citydip.geo.states import FIPS_TO_USPS, NAME_TO_USPS, USPS_TO_FIPS
 
 MAX_STATE_DISTANCE_KM = 50.0
+MAX_ZIP_DISTANCE_KM = 10.0
 _COUNTY_WORDS = (" county", " parish", " borough", " municipality", " city and borough", " census area")
 
 MATCH_COLUMNS = ["matched_state", "cbsa_code", "cbsa_title", "area_type", "match_method", "match_note",
@@ -144,19 +148,29 @@ class PlaceMatcher:
         note = ""
         if state is None:
             return Match(reason="state is not a U.S. state, DC or Puerto Rico code")
+        has_coordinates = np.isfinite(lat) and np.isfinite(lng)
         if state == "":
             state, note = self.resolve_state(name, lat, lng)
             if not state:
+                if has_coordinates:
+                    return self._fallback(note, lat, lng)
                 return Match(reason=note)
         found = self._by_name(name, state)
         if found is None:
-            return Match(state=state, reason="not a principal city, alias, county, or ZIP-code city of this state")
+            reason = "not a principal city, alias, county, or ZIP-code city of this state"
+            return self._fallback(reason, lat, lng) if has_coordinates else Match(state=state, reason=reason)
         code, method, how = found
         note = "; ".join(x for x in (note, how) if x)
         if code == "":
             return Match(state=state, method=method, note=note,
                          reason="place lies in a county outside every CBSA of this delineation")
         return Match(state=state, cbsa_code=code, method=method, note=note)
+
+    def _fallback(self, why: str, lat: float, lng: float) -> Match:
+        """The name failed; place the record by its coordinates, keeping the name's problem in the note."""
+        m = self.by_coordinates(lat, lng)
+        return Match(m.state, m.cbsa_code, m.method, f"{why}; {m.note}" if m.note else why,
+                     f"{why}; {m.reason}" if m.reason else "")
 
     def _by_name(self, name: str, state: str) -> tuple[str, str, str] | None:
         hit = self._cities.get((name, state))
@@ -196,28 +210,50 @@ class PlaceMatcher:
 
     def resolve_state(self, name: str, lat: float = np.nan, lng: float = np.nan) -> tuple[str, str]:
         """Pick the state of a U.S. place named without one. Returns (state, note); state ''
-        with the reason as note when no U.S. place has that name."""
-        alias_states = {s for (k, s) in self._aliases if k == name}
-        if len(alias_states) == 1:
-            return alias_states.pop(), "state from alias table"
-        places = gazetteer.geonames_us()
+        with the reason as note when no U.S. place of that name can be chosen.
+
+        Order: coordinates (nearest place of that name within :data:`MAX_STATE_DISTANCE_KM`),
+        the alias table, the only state with a place of that name, the most populous homonym.
+        Coordinates farther away are reported in the note and otherwise ignored (geocoders
+        confuse homonyms abroad)."""
+        places = gazetteer.named_places()
         cands = places[places.key == name]
         city_states = {s for (k, s) in self._cities if k == name}
-        states = sorted(city_states | set(cands.state))
-        if not states:
-            return "", "no U.S. place of this name"
+        note = ""
         if np.isfinite(lat) and np.isfinite(lng) and not cands.empty:
             dist = gazetteer.haversine_km(lat, lng, cands.lat.to_numpy(), cands.lng.to_numpy())
             j = int(np.argmin(dist))
             if dist[j] <= MAX_STATE_DISTANCE_KM:
                 return str(cands.state.iloc[j]), f"state from coordinates ({dist[j]:.0f} km from {cands.name.iloc[j]})"
-            return "", f"coordinates are {dist[j]:.0f} km from the nearest U.S. place of this name"
+            note = f"coordinates {dist[j]:.0f} km from the nearest U.S. place of this name, ignored; "
+        alias_states = {s for (k, s) in self._aliases if k == name}
+        if len(alias_states) == 1:
+            return alias_states.pop(), note + "state from alias table"
+        states = sorted(city_states | set(cands.state))
+        if not states:
+            return "", "no U.S. place of this name"
         if len(states) == 1:
-            return states[0], ""
-        if cands.empty:
-            return "", f"homonym in states {', '.join(states)}; no population to choose"
-        best = str(cands.state.iloc[0])  # sorted by population, largest first
-        return best, f"homonym in {', '.join(states)}: chose {best}, the most populous"
+            return states[0], note.rstrip("; ")
+        known = cands.dropna(subset=["population"])
+        if known.empty:
+            return "", note + f"homonym in states {', '.join(states)} and no population to choose"
+        best = str(known.state.iloc[0])  # sorted by population, largest first
+        return best, note + f"homonym in {', '.join(states)}: chose {best}, the most populous"
+
+    def by_coordinates(self, lat: float, lng: float) -> Match:
+        """Place a record by the county of the nearest ZIP centroid within :data:`MAX_ZIP_DISTANCE_KM`."""
+        zips = gazetteer.zip_codes()
+        dist = gazetteer.haversine_km(lat, lng, zips.lat.to_numpy(), zips.lng.to_numpy())
+        j = int(np.argmin(dist))
+        if dist[j] > MAX_ZIP_DISTANCE_KM:
+            return Match(reason=f"coordinates {dist[j]:.0f} km from the nearest U.S. ZIP code")
+        state, county_name = str(zips.state.iloc[j]), str(zips.county_name.iloc[j])
+        county = self._counties.get((normalize(county_name), state))
+        note = f"nearest ZIP {zips.zip_code.iloc[j]} ({dist[j]:.1f} km) in {county_name}, {state}"
+        if county is None:
+            return Match(state=state, method="nearest_zip", note=note,
+                         reason="place lies in a county outside every CBSA of this delineation")
+        return Match(state=state, cbsa_code=county[1], method="nearest_zip", note=note)
 
 
 def _num(x: object) -> float:

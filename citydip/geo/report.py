@@ -22,7 +22,7 @@ from citydip.errors import MissingSourceError
 from citydip.geo import delineations as dl
 from citydip.geo.crosswalk import titles_to_codes
 from citydip.geo.match import PlaceMatcher
-from citydip.sources import registry
+from citydip.sources import registry, wikidata_p190
 
 REPORT_COLUMNS = ["dataset", "record_id", "place", "state", "reason"]
 
@@ -112,8 +112,9 @@ def _climactor(frame: pd.DataFrame) -> pd.DataFrame:
     return _std(us, ids, city, state, lat="lat", lng="lng")
 
 
-#: dataset name -> (source key, preparation). Order = order of the report.
-PLACE_SOURCES: dict[str, tuple[str, Callable[[pd.DataFrame], pd.DataFrame]]] = {
+#: dataset name -> (source key, preparation[, reader of that file if not the registered one]).
+#: Order = order of the report.
+PLACE_SOURCES: dict[str, tuple] = {
     "sister_cities (curated)": ("curated_sister_cities", _curated),
     "network_memberships (curated)": ("curated_network_memberships", _curated),
     "consulate_events (curated)": ("curated_consulate_events", _curated),
@@ -124,20 +125,18 @@ PLACE_SOURCES: dict[str, tuple[str, Callable[[pd.DataFrame], pd.DataFrame]]] = {
     "climactor U.S. cities 2022": ("climactor_2022", _climactor),
     "wikidata_embassies U.S. missions": ("wikidata_embassies", _embassies),
     "wikipedia_twincities U.S. cities": ("hekman_geocoded", _hekman),
-    "wikidata_p190 U.S. nodes": ("wikidata_p190_nodes", _p190_nodes),
+    "wikidata_p190 U.S. nodes": ("wikidata_p190_gexf", _p190_nodes, wikidata_p190.read_gexf_nodes),
 }
 
 #: ITA files whose rows are named by CBSA titles.
 TITLE_SOURCES = {"ita_xlsx": "ita exports 2005-2023 (titles)", "ita_csv": "ita exports 2012-2021 (titles)"}
 
 
-def _read(key: str, data_dir: Path) -> pd.DataFrame | None:
+def _read(key: str, data_dir: Path, reader: Callable[[Path], pd.DataFrame] | None = None) -> pd.DataFrame | None:
+    """The source's records, or None when its file is not in the data directory."""
+    source = registry.get(key)
     try:
-        source = registry.get(key)
-    except KeyError:
-        return None
-    try:
-        return source.reader(source.path(data_dir, CURATED_DIR))
+        return (reader or source.reader)(source.path(data_dir, CURATED_DIR))
     except MissingSourceError:
         return None
 
@@ -161,8 +160,8 @@ def match_all(data_dir: Path, progress: Callable[[str], None] | None = None) -> 
         if frame is not None:
             say(dataset)
             results.append(match_titles(frame, delineations, dataset))
-    for dataset, (key, prepare) in PLACE_SOURCES.items():
-        frame = _read(key, data_dir)
+    for dataset, (key, prepare, *reader) in PLACE_SOURCES.items():
+        frame = _read(key, data_dir, *reader)
         if frame is None:
             continue
         say(dataset)

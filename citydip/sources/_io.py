@@ -269,10 +269,11 @@ def read_sheet(path: str | Path, *, sheet: str | None, header_predicate: Callabl
                footer: Callable[[list[str]], bool] | None = None) -> RawTable:
     """Read one worksheet of an .xls/.xlsx workbook into a :class:`RawTable`.
 
-    A workbook with one worksheet is read whatever the sheet's name. With several,
-    ``sheet`` names the data sheet and the others are ignored (``sheet=None``: error). The header is the first row for which
-    ``header_predicate`` holds (Census lists have title rows above it). Rows after
-    the data for which ``footer`` holds, and blank rows, are dropped.
+    A workbook with one worksheet is read whatever the sheet's name. With several, the
+    sheet named ``sheet`` is read, else the only sheet that has a header row; extra sheets
+    (notes, pivots) are ignored. The header is the first row for which ``header_predicate``
+    holds (Census lists have title rows above it). Rows after the data for which
+    ``footer`` holds, and blank rows, are dropped.
     """
     path = Path(path)
     check_exists(path)
@@ -282,16 +283,19 @@ def read_sheet(path: str | Path, *, sheet: str | None, header_predicate: Callabl
     except Exception as exc:  # calamine raises several types for damaged workbooks
         raise SourceFileError(path, f"is not a readable Excel workbook ({type(exc).__name__}: {exc})",
                               hint="the file looks truncated or damaged; re-download it") from None
+    texts = {name: [[_cell_text(c) for c in row] for row in grid.itertuples(index=False)]
+             for name, grid in book.items()}
+    headers = {name: next((i for i, r in enumerate(rows) if header_predicate(r)), None) for name, rows in texts.items()}
     if len(book) == 1:
         sheet = next(iter(book))
-    elif sheet is None:
-        raise SourceFileError(path, f"has {len(book)} worksheets {list(book)}; expected one",
-                              hint="remove the extra sheets")
-    if sheet not in book:
-        raise SourceFileError(path, f"has no worksheet named {sheet!r}; worksheets: {list(book)}")
-    grid = book[sheet]
-    as_text = [[_cell_text(c) for c in row] for row in grid.itertuples(index=False)]
-    header_at = next((i for i, r in enumerate(as_text) if header_predicate(r)), None)
+    elif sheet not in book:
+        found = [name for name, at in headers.items() if at is not None]
+        if len(found) != 1:
+            wanted = f"; expected one named {sheet!r}" if sheet else ""
+            raise SourceFileError(path, f"has worksheets {list(book)}, {len(found)} with a recognisable header{wanted}",
+                                  hint="remove the extra sheets or rename the data sheet")
+        sheet = found[0]
+    grid, as_text, header_at = book[sheet], texts[sheet], headers[sheet]
     if header_at is None:
         raise SourceFileError(path, f"worksheet {sheet!r} has no recognisable header row",
                               hint="a column was renamed or the sheet is empty")

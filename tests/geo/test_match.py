@@ -81,9 +81,19 @@ def test_homonym_without_coordinates_takes_most_populous_and_says_so(matcher):
     assert "most populous" in m.note and "GA" in m.note
 
 
-def test_far_coordinates_are_not_forced(matcher):
-    m = matcher.match_one("Portland", "", 51.5, -0.1)  # London
-    assert m.cbsa_code == "" and "km" in m.reason
+def test_far_coordinates_are_ignored_and_said(matcher):
+    # A geocoder that put a U.S. Portland in London: the coordinates are reported and set aside.
+    m = matcher.match_one("Portland", "", 51.5, -0.1)
+    assert m.cbsa_code == "38900" and "ignored" in m.note and "most populous" in m.note
+
+
+def test_coordinates_place_a_record_whose_name_does_not(matcher):
+    # A name no gazetteer knows, with coordinates in Miami: the nearest ZIP code places it.
+    m = matcher.match_one("Zzyzxqville", "", 25.77, -80.19)
+    assert (m.cbsa_code, m.method) == ("33100", "nearest_zip")
+    assert "no U.S. place of this name" in m.note and "nearest ZIP" in m.note
+    far = matcher.match_one("Zzyzxqville", "", 0.0, 0.0)
+    assert far.cbsa_code == "" and "ZIP" in far.reason
 
 
 @pytest.mark.parametrize("city,state,reason", [
