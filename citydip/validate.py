@@ -38,7 +38,35 @@ def check_file(source: SourceFile, data_dir: Path, curated_dir: Path = CURATED_D
     except CitydipError as exc:
         return FileCheck(source, path, "invalid", problems=str(exc))
     return FileCheck(source, path, "ok", rows=len(frame), years=_years(frame, source.year_column),
-                     problems="; ".join(frame.attrs.get("notes", [])))
+                     problems="; ".join(problems(frame)))
+
+
+#: Flag columns that readers add, and how validate reports rows where they are set.
+_FLAG_COLUMNS = {
+    "rounded": "values rounded in the source (scientific notation)",
+    "flag": "rows flagged by the reader (see the 'flag' column)",
+    "conflicting": "rows whose key has conflicting values",
+    "corrected": "rows corrected by errata",
+    "disputed": "rows disputed between sources",
+    "is_alternative_date": "rows giving an alternative date for one event",
+}
+
+
+def problems(frame: pd.DataFrame) -> list[str]:
+    """Non-fatal findings: empty numeric cells (suppressed or not reported) and flagged rows."""
+    found = []
+    for column in frame.columns:
+        if column in _FLAG_COLUMNS:
+            values = frame[column]
+            n = int(values.fillna(False).astype(bool).sum()) if values.dtype != "string" else int(
+                values.fillna("").ne("").sum())
+            if n:
+                found.append(f"{n:,} {_FLAG_COLUMNS[column]}")
+        elif frame[column].dtype == "float64" and not column.startswith(("lat", "lng", "lon")):
+            n = int(frame[column].isna().sum())
+            if n:
+                found.append(f"{n:,} empty cells in {column}")
+    return found
 
 
 def _years(frame: pd.DataFrame, column: str | None) -> str:

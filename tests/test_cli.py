@@ -38,6 +38,7 @@ def test_validate_prints_relative_paths_rows_and_years(capsys, data_dir):
     line = next(x for x in out.splitlines() if "ita_msa_exports_2012_2021.csv" in x)
     assert line.startswith("OK") and "ita_metro_exports/ita_msa_exports_2012_2021.csv" in line
     assert str(data_dir) not in line and "rows=9" in line and "years=2005-2007" in line
+    assert "1 empty cells in exports_usd" in line  # the sample's one suppressed cell
     missing = next(x for x in out.splitlines() if "ITA_MSA_Export_Series_2005_2023.xlsx" in x)
     assert missing.startswith("MISSING") and "citydip fetch" in missing
     assert "curated/sister_cities.csv" in out

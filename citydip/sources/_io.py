@@ -208,15 +208,17 @@ def decode(path: Path, data: bytes, encoding: str) -> str:
 
 def read_delimited(path: str | Path, *, encoding: str = "utf-8", sep: str = ",",
                    footer: Callable[[list[str]], bool] | None = None,
-                   final_newline: bool = True, skip_rows: int = 0) -> RawTable:
+                   final_newline: bool = True, skip_rows: int = 0, data: bytes | None = None) -> RawTable:
     """Read a delimited text file strictly into a :class:`RawTable`.
 
     ``footer`` recognises trailing note lines (e.g. BEA's four footer lines), which
     are removed; a row with the wrong number of fields anywhere else is an error, as
     is a file that should end with a line break but does not (a cut-off download).
+    ``data`` passes the file's bytes after a documented repair by the caller; errors still
+    name ``path``.
     """
     path = Path(path)
-    data = check_exists(path)
+    data = check_exists(path) if data is None else data
     text = decode(path, data, encoding)
     if final_newline and not data.endswith((b"\n", b"\r")):
         raise SourceFileError(path, "does not end with a line break",

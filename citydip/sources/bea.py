@@ -27,7 +27,7 @@ import pandas as pd
 
 from citydip.config import LATEST_RECORD_YEAR
 from citydip.errors import SourceFileError
-from citydip.sources._io import BEA_MISSING_MARKERS, RawTable, read_delimited, wide_years_to_long
+from citydip.sources._io import BEA_MISSING_MARKERS, read_delimited, wide_years_to_long
 from citydip.sources.registry import SourceFile, register
 from citydip.sources.schema import SOURCE_ROW, Schema, col
 

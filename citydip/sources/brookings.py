@@ -20,7 +20,6 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from citydip.errors import SourceFileError
 from citydip.sources._io import RawTable, read_delimited
 from citydip.sources.registry import SourceFile, register
 from citydip.sources.schema import SOURCE_ROW, Schema, col

@@ -32,7 +32,6 @@ actor is an error (it would double count its memberships). U.S. cities are
 
 from __future__ import annotations
 
-import tempfile
 from pathlib import Path
 
 import numpy as np
@@ -140,16 +139,9 @@ def _read_table(path: str | Path) -> tuple[RawTable, list[int]]:
     path = Path(path)
     data = check_exists(path)
     repaired, lines = _repair_bytes(path, data)
+    table = read_delimited(path, data=repaired)
     if not lines:
-        return read_delimited(path), []
-    with tempfile.TemporaryDirectory() as tmp:
-        copy = Path(tmp) / path.name
-        copy.write_bytes(repaired)
-        try:
-            table = read_delimited(copy)
-        except SourceFileError as exc:
-            raise SourceFileError(path, exc.message, row=exc.row, column=exc.column, hint=exc.hint) from None
-    table.path = path
+        return table, []
     table.notes.append(f"Mac Roman no-break spaces replaced on line(s) {lines}")
     return table, lines
 

@@ -764,4 +764,6 @@ register(
     SourceFile("curated_consulate_events", "", CONSULATE_EVENTS_FILE, read_consulate_events,
                CONSULATE_EVENTS_SCHEMA, "dated changes of foreign career consular posts in U.S. cities (curated)",
                year_column="year", curated=True),
+    SourceFile("curated_errata", "", ERRATA_FILE, read_errata, ERRATA_SCHEMA,
+               "audited corrections and disputes of the curated rows", year_column=None, curated=True),
 )

@@ -46,7 +46,7 @@ def _tidy(table: RawTable) -> pd.DataFrame:
     table.require_columns([NAME_COLUMN, UNIT_COLUMN])
     table.require_rows()
     table.check_unique([NAME_COLUMN], "metro name")
-    names = table.text(NAME_COLUMN, required=True)
+    table.text(NAME_COLUMN, required=True)  # every row must name its metro
     units = table.text(UNIT_COLUMN)
     wrong = ~units.eq(UNIT_LABEL)
     if wrong.any():
