@@ -1,0 +1,1 @@
+"""The metro-year panel: sample, exports, controls, diplomacy measures, build."""
