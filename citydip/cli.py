@@ -11,7 +11,6 @@ from citydip.config import DATA_DIR_ENV, data_dir
 from citydip.errors import CitydipError, MissingSourceError
 
 NOT_YET = {
-    "build": "build the metro-year panel",
     "estimate": "estimate the fixed-effects models",
     "report": "execute the notebooks into results/",
 }
@@ -32,10 +31,37 @@ def _parser() -> argparse.ArgumentParser:
     f.add_argument("--only", nargs="*", default=None, help="fetch only these source keys")
     m = sub.add_parser("match", help="match every place record to a CBSA and write the match report")
     m.add_argument("--report-dir", default="build", help="where to write match_report.csv (default: build/)")
+    b = sub.add_parser("build", help="build the metro-year panel (panel.parquet, codebook, match report, provenance)")
+    _panel_arguments(b)
     for name, what in NOT_YET.items():
         sub.add_parser(name, help=f"{what} (not yet available)")
     sub.add_parser("replicate", help="run everything that is available, in order")
     return parser
+
+
+def _panel_arguments(p: argparse.ArgumentParser) -> None:
+    from citydip.panel.options import CHOICES, PanelOptions
+
+    d = PanelOptions()
+    p.add_argument("--out", default="build", help="output folder (default: build/)")
+    p.add_argument("--top", type=int, default=d.top_n, help=f"the N most populous metros (default {d.top_n})")
+    p.add_argument("--rank-year", type=int, default=d.rank_year, help=f"year of the ranking (default {d.rank_year})")
+    p.add_argument("--codes", default=None, help="explicit CBSA codes, comma-separated (overrides --top)")
+    p.add_argument("--years", default=f"{d.first_year}-{d.last_year}", help="FIRST-LAST (default %(default)s)")
+    for name, allowed in CHOICES.items():
+        p.add_argument("--" + name.replace("_", "-"), choices=allowed, default=getattr(d, name),
+                       help=f"default {getattr(d, name)} (see the codebook)")
+    p.add_argument("--synthetic", action="store_true", help="build the synthetic demo panel (known true effects)")
+    p.add_argument("--summary", action="store_true", help="print coverage by year after building")
+
+
+def _options(args: argparse.Namespace):
+    from citydip.panel.options import CHOICES, PanelOptions, parse_years
+
+    first, last = parse_years(args.years)
+    codes = tuple(c.strip() for c in args.codes.split(",") if c.strip()) if args.codes else None
+    return PanelOptions(top_n=args.top, rank_year=args.rank_year, cbsa_codes=codes, first_year=first,
+                        last_year=last, **{name: getattr(args, name) for name in CHOICES})
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -86,13 +112,69 @@ def _fetch(args: argparse.Namespace, root: Path) -> int:
     return 1 if any(r.status == "failed" for r in results) else 0
 
 
+def _build(args: argparse.Namespace, root: Path) -> int:
+    from citydip.panel import build, summary
+
+    options = _options(args)
+    if args.synthetic:
+        result = build.build_synthetic(options)
+        print(SYNTHETIC_BANNER)
+    else:
+        try:
+            result = build.build_panel(root, options, progress=lambda m: print(f"  {m} ...", file=sys.stderr))
+        except MissingSourceError as exc:
+            print(f"citydip build: error: {exc}\nThe panel needs the published files: run `citydip fetch` (and the "
+                  "manual steps it prints), point --data-dir at them, or build the demo with --synthetic.",
+                  file=sys.stderr)
+            return 1
+    paths = build.write_outputs(result, Path(args.out))
+    print(f"panel: {len(result.panel):,} rows ({result.panel.cbsa_code.nunique()} metros x "
+          f"{options.first_year}-{options.last_year}) -> {paths['panel']}")
+    for key in ("codebook", "report", "provenance"):
+        print(f"{key}: {paths[key]}")
+    if args.summary:
+        print(summary.coverage(result))
+    return 0
+
+
+SYNTHETIC_BANNER = ("*" * 78 + "\n*  SYNTHETIC DEMO PANEL: generated with known true effects; NOT REAL DATA.  *\n"
+                    + "*" * 78)
+
+
 def _replicate(args: argparse.Namespace, root: Path) -> int:
-    args.no_match = False
-    args.report_dir = "build"
-    status = _validate(args, root)
+    """Everything available, in order: validate and match, then build the panel (the
+    synthetic demo panel, announced loudly, when the published files are absent)."""
+    from citydip.panel.options import PanelOptions
+
+    real = _has_raw_data(root)
+    status = 0
+    if real:
+        args.no_match, args.report_dir = True, "build"
+        status = _validate(args, root)
+    else:
+        print(f"No published data in {root}: running on the SYNTHETIC demo panel.\n"
+              "Get the real files with `citydip fetch` (and the manual steps it prints).")
+    d = PanelOptions()
+    build_args = argparse.Namespace(out="build", top=d.top_n, rank_year=d.rank_year, codes=None,
+                                    years=f"{d.first_year}-{d.last_year}", synthetic=not real, summary=True,
+                                    **{k: getattr(d, k) for k in _choices()})
+    status = max(status, _build(build_args, root))
     for name, what in NOT_YET.items():
         print(f"citydip {name}: not yet available ({what})")
     return status
+
+
+def _choices():
+    from citydip.panel.options import CHOICES
+
+    return CHOICES
+
+
+def _has_raw_data(root: Path) -> bool:
+    """True when the export workbook, the only panel outcome, is in the data directory."""
+    from citydip.sources import registry
+
+    return registry.get("ita_xlsx").path(root, Path(".")).is_file()
 
 
 def _not_yet(args: argparse.Namespace, root: Path) -> int:
@@ -100,7 +182,7 @@ def _not_yet(args: argparse.Namespace, root: Path) -> int:
     return 0
 
 
-COMMANDS = {"validate": _validate, "fetch": _fetch, "match": _match, "replicate": _replicate}
+COMMANDS = {"validate": _validate, "fetch": _fetch, "match": _match, "build": _build, "replicate": _replicate}
 
 if __name__ == "__main__":
     sys.exit(main())

@@ -135,7 +135,7 @@ class PlaceMatcher:
         return MatchResult(out, dataset)
 
     def match_one(self, city: object, state: object = "", lat: float = np.nan, lng: float = np.nan) -> Match:
-        key = (str(city), str(state or ""), _num(lat), _num(lng))
+        key = (_text(city), _text(state), _num(lat), _num(lng))
         if key not in self._cache:
             self._cache[key] = self._match_one(*key)
         return self._cache[key]
@@ -254,6 +254,11 @@ class PlaceMatcher:
             return Match(state=state, method="nearest_zip", note=note,
                          reason="place lies in a county outside every CBSA of this delineation")
         return Match(state=state, cbsa_code=county[1], method="nearest_zip", note=note)
+
+
+def _text(x: object) -> str:
+    """'' for missing values (None, NaN, pd.NA), else the text."""
+    return "" if x is None or x is pd.NA or (isinstance(x, float) and x != x) else str(x)
 
 
 def _num(x: object) -> float:

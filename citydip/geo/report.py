@@ -149,18 +149,25 @@ def match_titles(frame: pd.DataFrame, delineations: dict, dataset: str) -> Datas
     return DatasetMatch(dataset, records)
 
 
-def match_all(data_dir: Path, progress: Callable[[str], None] | None = None) -> list[DatasetMatch]:
-    """Match every available place-bearing source; sources not present are skipped."""
+def match_all(data_dir: Path, progress: Callable[[str], None] | None = None,
+              datasets: list[str] | None = None) -> list[DatasetMatch]:
+    """Match every available place-bearing source (or only ``datasets``, names as in
+    :data:`PLACE_SOURCES` and :data:`TITLE_SOURCES`); sources not present are skipped."""
     say = progress or (lambda _msg: None)
+    wanted = (lambda name: True) if datasets is None else (lambda name: name in datasets)
     delineations = dl.load(data_dir)
     matcher = PlaceMatcher(delineations[PANEL_VINTAGE])
     results = []
     for key, dataset in TITLE_SOURCES.items():
+        if not wanted(dataset):
+            continue
         frame = _read(key, data_dir)
         if frame is not None:
             say(dataset)
             results.append(match_titles(frame, delineations, dataset))
     for dataset, (key, prepare, *reader) in PLACE_SOURCES.items():
+        if not wanted(dataset):
+            continue
         frame = _read(key, data_dir, *reader)
         if frame is None:
             continue

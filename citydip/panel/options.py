@@ -7,7 +7,7 @@ can always be traced to the choices that made it. Defaults follow the anchor pap
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass
 
 from citydip.config import PANEL_VINTAGE, PANEL_YEARS, SAMPLE_RANK_YEAR, SAMPLE_TOP_N
 from citydip.errors import OptionError
@@ -18,6 +18,7 @@ CHOICES = {
     "conflict_rule": ("earliest", "latest"),
     "consulate_fill": ("carry", "snapshots_only"),
     "consulate_countries": ("common", "all"),
+    "consulate_lowy_omissions": ("fill", "keep"),
     "boundary": ("flag", "drop"),
     "size_classes": ("terciles", "fixed"),
 }
@@ -40,6 +41,9 @@ class PanelOptions:
       dated event opens or closes it); ``snapshots_only`` leaves other years missing.
     * ``consulate_countries``: ``common`` counts only sending countries present in every
       Lowy vintage (a consistent coverage); ``all`` counts every country of each vintage.
+    * ``consulate_lowy_omissions``: ``fill`` sets the five posts that the consulate-event
+      notes identify as Lowy 2016 coding gaps present in 2016 (else they would look like
+      2017 openings); ``keep`` uses the 2016 file as it is.
     * ``boundary``: metro-years whose export delineation differs from the panel's are
       flagged (``flag``) or their exports set missing (``drop``).
     * ``size_classes``: ``terciles`` of ``rank_year`` population within the sample, or
@@ -57,11 +61,11 @@ class PanelOptions:
     exclude_sister_kinds: tuple[str, ...] = ("intent", "planned", "domestic")
     consulate_fill: str = "carry"
     consulate_countries: str = "common"
+    consulate_lowy_omissions: str = "fill"
     boundary: str = "flag"
     size_classes: str = "terciles"
     size_cutoffs: tuple[float, float] = (1_000_000.0, 3_000_000.0)
     deflator_base_year: int = 2017
-    extra: dict = field(default_factory=dict, compare=False)
 
     def __post_init__(self) -> None:
         for name, allowed in CHOICES.items():

@@ -218,5 +218,5 @@ register(
     SourceFile("bea_cainc1_counties", FOLDER, "CAINC1__ALL_AREAS_1969_*.csv", read_cainc1, CAINC1_SCHEMA,
                "BEA CAINC1 for the nation, regions, states and counties (for re-aggregation)", optional=True),
     SourceFile("bea_cagdp1_counties", FOLDER, "CAGDP1__ALL_AREAS_2001_*.csv", read_cagdp1, CAGDP1_SCHEMA,
-               "BEA CAGDP1 for the nation, regions, states and counties (for re-aggregation)", optional=True),
+               "BEA CAGDP1 for the nation (GDP deflator), regions, states and counties"),
 )

@@ -34,7 +34,7 @@ class SourceFile:
         """Where the file is. ``filename`` may be a glob (e.g. ``CAINC1_MSA_1969_*.csv``, since
         each BEA release changes the last year in the name): the last match in sort order wins;
         with no match the pattern itself is returned (and reading it reports it missing)."""
-        root = (curated_dir if self.curated else data_dir) / self.folder
+        root = Path(curated_dir if self.curated else data_dir) / self.folder
         if any(ch in self.filename for ch in "*?["):
             matches = sorted(root.glob(self.filename))
             if matches:

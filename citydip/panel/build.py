@@ -1,0 +1,277 @@
+"""``citydip build``: the metro-year panel and its codebook, drop report and provenance.
+
+:func:`build_panel` returns the panel and everything needed to explain it;
+:func:`write_outputs` writes ``panel.parquet``, ``codebook.md``, ``match_report.csv`` and
+``provenance.json`` atomically into the output folder.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import platform
+import subprocess
+import tempfile
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from citydip import __version__, geo
+from citydip.config import CURATED_DIR, ITA_YEARS, PROJECT_ROOT
+from citydip.errors import OptionError
+from citydip.geo.report import atomic_csv, match_all, report_frame
+from citydip.panel import consulates, controls, exports, networks, sample, schema, sister, synthetic
+from citydip.panel.derive import derive
+from citydip.panel.options import PanelOptions
+from citydip.sources import climactor, curated, registry
+
+REPORT_COLUMNS = ["stage", "dataset", "record_id", "place", "state", "reason"]
+
+#: Place-bearing sources the panel uses (their unmatched records go into the report).
+PANEL_PLACE_SOURCES = ["ita exports 2005-2023 (titles)", "sister_cities (curated)", "network_memberships (curated)",
+                       "consulate_events (curated)", "lowy_gdi U.S. posts 2016", "lowy_gdi U.S. posts 2017",
+                       "lowy_gdi U.S. posts 2019", "climactor U.S. cities 2020", "climactor U.S. cities 2022"]
+
+
+@dataclass
+class PanelBuild:
+    """A built panel with its drop report, notes and provenance."""
+
+    panel: pd.DataFrame
+    report: pd.DataFrame
+    options: PanelOptions
+    notes: dict[str, list[str]] = field(default_factory=dict)
+    inputs: dict[str, str] = field(default_factory=dict)   #: file (relative) -> sha256
+    size_cutoffs: dict = field(default_factory=dict)
+    synthetic: bool = False
+    truth: dict = field(default_factory=dict)   #: true parameters of a synthetic panel
+
+    def provenance(self) -> dict:
+        return {
+            "citydip_version": __version__,
+            "git_commit": _git_commit(),
+            "synthetic": self.synthetic,
+            **({"synthetic_truth": self.truth} if self.synthetic else {}),
+            "options": self.options.as_dict(),
+            "size_class_cutoffs_persons": self.size_cutoffs,
+            "inputs_sha256": dict(sorted(self.inputs.items())),
+            "notes": self.notes,
+            "rows": len(self.panel),
+            "metros": int(self.panel.cbsa_code.nunique()),
+            "years": [int(self.panel.year.min()), int(self.panel.year.max())] if len(self.panel) else [],
+            "versions": {"python": platform.python_version(), "pandas": pd.__version__, "numpy": np.__version__,
+                         "pyarrow": _version("pyarrow")},
+        }
+
+
+class _Inputs:
+    """Reads registered source files and records their checksums."""
+
+    def __init__(self, data_dir: Path) -> None:
+        self.data_dir = Path(data_dir)
+        self.sha256: dict[str, str] = {}
+
+    def read(self, key: str, reader: Callable[[Path], pd.DataFrame] | None = None) -> pd.DataFrame:
+        source = registry.get(key)
+        frame = (reader or source.reader)(source.path(self.data_dir, CURATED_DIR))
+        self.checksum(key)
+        return frame
+
+    def checksum(self, key: str) -> None:
+        """Record the sha256 of a source file (named relative to its root)."""
+        source = registry.get(key)
+        path = source.path(self.data_dir, CURATED_DIR)
+        root = CURATED_DIR if source.curated else self.data_dir
+        name = ("curated/" if source.curated else "") + str(path.relative_to(root))
+        self.sha256[name] = hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def build_panel(data_dir: Path, options: PanelOptions | None = None,
+                progress: Callable[[str], None] | None = None) -> PanelBuild:
+    """Build the panel from the published files in ``data_dir`` and the curated dataset."""
+    options = options or PanelOptions()
+    data_dir = Path(data_dir)
+    say = progress or (lambda _m: None)
+    if options.first_year < ITA_YEARS.start or options.last_year > ITA_YEARS.stop - 1:
+        raise OptionError(f"years {options.first_year}-{options.last_year} fall outside the export data "
+                          f"({ITA_YEARS.start}-{ITA_YEARS.stop - 1})")
+    inputs = _Inputs(data_dir)
+    say("reading BEA controls")
+    income = inputs.read("bea_cainc1_msa")
+    gdp = inputs.read("bea_cagdp1_msa")
+    nation_gdp = inputs.read("bea_cagdp1_counties")
+    smp, cutoffs = sample.select(income, options)
+    codes = smp.cbsa_code.tolist()
+
+    say("matching places to metros")
+    delineations = geo.load(data_dir)
+    for pair in geo.delineations.VINTAGE_SOURCES.values():
+        for key in pair:
+            inputs.checksum(key)
+    matcher = geo.PlaceMatcher(delineations[options.vintage])
+    place_results = match_all(data_dir, datasets=PANEL_PLACE_SOURCES)
+    cbsa_of = {r.dataset: r.records.set_index("record_id").cbsa_code for r in place_results}
+
+    say("exports")
+    ita = inputs.read("ita_xlsx")
+    crosswalk = geo.titles_to_codes(ita.msa_title.unique(), delineations, target=options.vintage)
+    exp, exp_dropped = exports.metro_exports(ita, crosswalk, delineations, codes, options)
+
+    say("sister cities")
+    ties = curated.load_sister_cities()
+    inputs.checksum("curated_sister_cities")
+    sis, sis_dropped, sis_notes = sister.sister_measures(ties, cbsa_of["sister_cities (curated)"], codes, options)
+
+    say("networks")
+    members = curated.load_network_memberships()
+    inputs.checksum("curated_network_memberships")
+    clim = _climactor_members(inputs, matcher)
+    net, net_dropped, net_notes = networks.network_measures(
+        members, cbsa_of["network_memberships (curated)"], clim, codes, options)
+
+    say("consulates")
+    lowy = pd.concat([inputs.read(f"lowy_{v}") for v in (2016, 2017, 2019)], ignore_index=True)
+    events = curated.load_consulate_events()
+    inputs.checksum("curated_consulate_events")
+    inputs.checksum("curated_errata")
+    cons = consulates.consulate_measures(lowy, events, matcher, codes, options.years, options)
+
+    say("assembling")
+    ctl = controls.metro_controls(income, gdp, codes, options.years)
+    deflator = controls.gdp_deflator(nation_gdp, options.years, options.deflator_base_year)
+    panel = (exp.merge(ctl, on=["cbsa_code", "year"]).merge(sis, on=["cbsa_code", "year"])
+             .merge(net, on=["cbsa_code", "year"])
+             .merge(cons.metro_year, on=["cbsa_code", "year"])
+             .merge(smp[["cbsa_code", "cbsa_title", "rank", "size_class"]], on="cbsa_code"))
+    panel["gdp_deflator"] = panel.year.map(deflator)
+    panel = derive(panel)
+
+    report = _report(place_results, [exp_dropped, sis_dropped, net_dropped, cons.dropped])
+    notes = {"sister_cities": sis_notes, "networks": net_notes, "consulates": cons.notes,
+             "exports": [f"{int(panel.exports_missing.sum())} metro-years without exports",
+                         f"boundary status counts: {panel.exports_boundary.value_counts().sort_index().to_dict()}"]}
+    return PanelBuild(schema.conform(panel), report, options, notes, inputs.sha256, cutoffs)
+
+
+#: Seed of the synthetic demo panel (fixed: the demo is the same everywhere).
+SYNTHETIC_SEED = 20250101
+
+
+def build_synthetic(options: PanelOptions | None = None, seed: int = SYNTHETIC_SEED) -> PanelBuild:
+    """The synthetic demo panel (known true effects) in a :class:`PanelBuild`, flagged synthetic."""
+    options = options or PanelOptions()
+    n = len(options.cbsa_codes) if options.cbsa_codes else options.top_n
+    panel, truth = synthetic.synthetic_panel(seed=seed, n_metros=n, first_year=options.first_year,
+                                             last_year=options.last_year)
+    ranked = panel.drop_duplicates("cbsa_code").sort_values("rank")
+    cuts = {c: float(panel.loc[panel.size_class == c, "population_persons"].min()) for c in ("mid", "large")}
+    notes = {"synthetic": ["SYNTHETIC DEMO PANEL generated by citydip.panel.synthetic with known true effects; "
+                           "NOT REAL DATA", f"seed {seed}; true effects {truth.effects()}",
+                           f"{len(ranked)} synthetic metros (codes 9xxxx)"]}
+    report = pd.DataFrame(columns=REPORT_COLUMNS)
+    return PanelBuild(panel, report, options, notes, {}, {"small_below": cuts["mid"], "large_from": cuts["large"]},
+                      synthetic=True, truth=truth.as_dict())
+
+
+def _climactor_members(inputs: _Inputs, matcher: geo.PlaceMatcher) -> pd.DataFrame:
+    """(cbsa_code, network) of U.S. cities in the ClimActor snapshots for networks the panel knows."""
+    parts = []
+    for key in ("climactor_2020", "climactor_2022"):
+        frame = climactor.us_cities(inputs.read(key))
+        flags = climactor.network_indicators(frame)
+        city = frame["name"].str.replace(r",\s*[A-Z]{2}$", "", regex=True)
+        state = frame["name"].str.extract(r",\s*([A-Z]{2})$")[0].fillna("")
+        codes = [matcher.match_one(c, s).cbsa_code for c, s in zip(city, state)]
+        for source, net in networks.CLIMACTOR_NETWORKS.items():
+            member = flags[source].to_numpy(dtype=bool)
+            parts.append(pd.DataFrame({"cbsa_code": np.asarray(codes)[member], "network": net}))
+    out = pd.concat(parts, ignore_index=True)
+    return out[out.cbsa_code != ""].drop_duplicates().reset_index(drop=True)
+
+
+def _report(place_results, dropped: list[pd.DataFrame]) -> pd.DataFrame:
+    places = report_frame(place_results).assign(stage="place match")
+    panel = pd.concat(dropped, ignore_index=True).assign(stage="panel", place="", state="")
+    out = pd.concat([places, panel], ignore_index=True)[REPORT_COLUMNS].fillna("")
+    return out.astype(str).sort_values(REPORT_COLUMNS, kind="stable").reset_index(drop=True)
+
+
+# -- writing ----------------------------------------------------------------------------------------
+def write_outputs(build: PanelBuild, out_dir: Path) -> dict[str, Path]:
+    """Write the four outputs atomically; returns their paths."""
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    paths = {"panel": out_dir / "panel.parquet", "codebook": out_dir / "codebook.md",
+             "report": out_dir / "match_report.csv", "provenance": out_dir / "provenance.json"}
+    _atomic(paths["panel"], lambda tmp: build.panel.to_parquet(tmp, index=False, engine="pyarrow",
+                                                               compression="zstd"))
+    _atomic_text(paths["codebook"], codebook(build))
+    atomic_csv(build.report, paths["report"])
+    _atomic_text(paths["provenance"], json.dumps(build.provenance(), indent=2, sort_keys=True, default=str) + "\n")
+    return paths
+
+
+def codebook(build: PanelBuild) -> str:
+    o = build.options
+    head = "SYNTHETIC DEMO PANEL: NOT REAL DATA\n\n" if build.synthetic else ""
+    cut = build.size_cutoffs
+    lines = [
+        f"# citydip panel codebook\n\n{head}One row per metro-year: {build.panel.cbsa_code.nunique()} metros x "
+        f"{o.first_year}-{o.last_year} ({len(build.panel):,} rows), March-{o.vintage} CBSA definitions.",
+        "",
+        "## Choices",
+        "",
+        *(f"- `{k}` = `{v}`" for k, v in o.as_dict().items()),
+        f"- size classes: small < {cut.get('small_below', float('nan')):,.0f} persons <= mid < "
+        f"{cut.get('large_from', float('nan')):,.0f} persons <= large (population in {o.rank_year})",
+        "",
+        "## Columns",
+        "",
+        schema.codebook_markdown(),
+        "",
+        "## Construction notes",
+        "",
+        *(f"- {topic}: {note}" for topic, items in build.notes.items() for note in items),
+        "",
+        "Records not used, with the reason for each, are in `match_report.csv`; input checksums, options and "
+        "versions in `provenance.json`.",
+        "",
+    ]
+    return "\n".join(lines)
+
+
+def _atomic(path: Path, write: Callable[[str], None]) -> None:
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    os.close(fd)
+    try:
+        write(tmp)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def _atomic_text(path: Path, text: str) -> None:
+    _atomic(path, lambda tmp: Path(tmp).write_text(text, encoding="utf-8"))
+
+
+def _git_commit() -> str:
+    try:
+        out = subprocess.run(["git", "rev-parse", "HEAD"], cwd=PROJECT_ROOT, capture_output=True, text=True,
+                             timeout=5, check=True)
+        return out.stdout.strip()
+    except (OSError, subprocess.SubprocessError):
+        return "unknown"
+
+
+def _version(name: str) -> str:
+    try:
+        from importlib.metadata import version
+
+        return version(name)
+    except Exception:
+        return "unknown"
