@@ -288,7 +288,7 @@ def consulate_measures(lowy: pd.DataFrame, events: pd.DataFrame, matcher: PlaceM
                 merged.setdefault((country, cbsa, v), []).append(city)
 
     together: dict[tuple[str, str], set] = {}
-    for (country, cbsa, v), cities in merged.items():
+    for (country, cbsa, _vintage), cities in merged.items():
         if len(cities) > 1:
             together.setdefault((country, cbsa), set()).update(cities)
     for (country, cbsa), cities in sorted(together.items()):
@@ -418,7 +418,7 @@ def _add_events(events: pd.DataFrame, covered: set, options: PanelOptions, place
     origin_ids = {str(r.record_id) for r, _ in origins}
     dests = [(r, c) for r, c in moves if _DESTINATION.search(_text(r.notes)) and str(r.record_id) not in origin_ids]
     ends = origin_ids | {str(r.record_id) for r, _ in dests}
-    for r, c in moves:
+    for r, _city in moves:
         if str(r.record_id) not in ends:
             ledger.drop(EVENTS_DATASET, str(r.record_id), "relocation within a city: changes no count", r.country,
                         f"{r.us_city}, {r.us_state}", int(r.year))
