@@ -1,0 +1,204 @@
+"""Fit a :class:`ModelSpec` on a panel with pyfixest, statsmodels or linearmodels.
+
+No solver is written here: OLS and PPML with fixed effects are pyfixest's ``feols`` and
+``fepois``; the between regression is statsmodels OLS; Driscoll-Kraay standard errors are
+linearmodels' ``PanelOLS`` kernel covariance; the wild cluster bootstrap is pyfixest's
+(``wildboottest``). This module prepares the data (lags, size interactions, listwise
+deletion as pyfixest does it), checks for degenerate inputs, and labels the results.
+"""
+
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+import pandas as pd
+
+from citydip.errors import CitydipError
+from citydip.estimation import conventions
+from citydip.estimation.results import FitResult
+from citydip.estimation.spec import ModelSpec
+
+#: Size classes in the order their coefficients are reported.
+SIZE_CLASSES = ("small", "mid", "large")
+#: Repetitions and seed of the wild cluster bootstrap (fixed for reproducibility).
+WILD_REPS = 9999
+WILD_SEED = 20250101
+
+
+class EstimationWarning(UserWarning):
+    """A degenerate input that citydip handled (dropped regressor, singletons, separation)."""
+
+
+def fit(panel: pd.DataFrame, spec: ModelSpec) -> FitResult:
+    """Estimate ``spec`` on ``panel`` (one row per metro-year)."""
+    data, regressors, notes = prepare(panel, spec)
+    if spec.family == "between":
+        return _between(data, spec, regressors, notes)
+    if spec.vcov == "driscoll_kraay":
+        return _driscoll_kraay(data, spec, regressors, notes)
+    return _pyfixest(data, spec, regressors, notes)
+
+
+# -- data preparation --------------------------------------------------------------------------------
+def prepare(panel: pd.DataFrame, spec: ModelSpec) -> tuple[pd.DataFrame, list[str], list[str]]:
+    """The estimation sample: derived regressors, listwise deletion, degenerate-input checks."""
+    notes: list[str] = []
+    need = {spec.depvar, *spec.regressors, *spec.fixed_effects, spec.unit, spec.time}
+    if spec.vcov in ("cluster", "wild"):
+        need.add(spec.cluster)
+    if spec.weights:
+        need.add(spec.weights)
+    if spec.by_size:
+        need.add("size_class")
+    missing = sorted(need - set(panel.columns))
+    if missing:
+        raise CitydipError(f"model {spec.name}: the panel has no columns {missing}")
+    data = panel[sorted(need)].copy()
+    for column in data.columns:
+        if data[column].dtype == bool:
+            data[column] = data[column].astype("float64")
+    regressors = list(spec.regressors)
+    if spec.lags:
+        data = data.sort_values([spec.unit, spec.time], kind="stable")
+        for x in spec.lagged:
+            lagged = data.groupby(spec.unit)[x].shift(spec.lags)
+            gap = data[spec.time] - data.groupby(spec.unit)[spec.time].shift(spec.lags)
+            data[f"{x}_lag{spec.lags}"] = lagged.where(gap == spec.lags)
+            regressors[regressors.index(x)] = f"{x}_lag{spec.lags}"
+    if spec.by_size:
+        for x in spec.by_size:
+            position = regressors.index(x)
+            parts = []
+            for cls in SIZE_CLASSES:
+                name = f"{x}_x_{cls}"
+                data[name] = data[x] * (data["size_class"] == cls).to_numpy(dtype=float)
+                parts.append(name)
+            regressors[position:position + 1] = parts
+    used = [spec.depvar, *regressors, *([spec.weights] if spec.weights else [])]
+    if data[spec.depvar].notna().sum() == 0:
+        raise CitydipError(f"model {spec.name}: the outcome {spec.depvar} has no non-missing values")
+    before = len(data)
+    data = data.dropna(subset=used).reset_index(drop=True)
+    if len(data) < before:
+        notes.append(f"{before - len(data)} metro-years dropped for missing values in {used}")
+    if spec.family == "poisson":
+        negative = data[spec.depvar] < 0
+        if negative.any():
+            raise CitydipError(f"model {spec.name}: Poisson needs a non-negative outcome; {int(negative.sum())} "
+                               f"values of {spec.depvar} are negative")
+    data["unit_id"] = pd.factorize(data[spec.unit], sort=True)[0] + 1
+    clusters = data["unit_id"].nunique() if spec.cluster == spec.unit else data[spec.cluster].nunique()
+    if spec.vcov in ("cluster", "wild", "twoway") and clusters < 2:
+        raise CitydipError(f"model {spec.name}: clustered inference needs at least 2 clusters, found {clusters}")
+    if spec.unit in spec.fixed_effects:
+        data, regressors = _drop_degenerate(data, spec, regressors, notes)
+    if not regressors:
+        raise CitydipError(f"model {spec.name}: no regressor has variation left to estimate")
+    return data, regressors, notes
+
+
+def _drop_degenerate(data: pd.DataFrame, spec: ModelSpec, regressors: list[str], notes: list[str]):
+    sizes = data.groupby("unit_id")[spec.depvar].transform("size")
+    singletons = sizes == 1
+    if singletons.any():
+        msg = f"model {spec.name}: {int(singletons.sum())} singleton metro(s) dropped (one observation)"
+        warnings.warn(msg, EstimationWarning, stacklevel=3)
+        notes.append(msg)
+        data = data[~singletons].reset_index(drop=True)
+    if spec.family == "poisson":
+        zero = data.groupby("unit_id")[spec.depvar].transform("sum") == 0
+        if zero.any():
+            msg = (f"model {spec.name}: {data.loc[zero, 'unit_id'].nunique()} metro(s) with a zero outcome in "
+                   "every year dropped (perfectly separated by their fixed effect)")
+            warnings.warn(msg, EstimationWarning, stacklevel=3)
+            notes.append(msg)
+            data = data[~zero].reset_index(drop=True)
+    keep = []
+    for x in regressors:
+        within = data.groupby("unit_id")[x].transform(lambda s: s - s.mean())
+        if np.allclose(within.to_numpy(dtype=float), 0.0):
+            msg = f"model {spec.name}: {x} has no variation within metros and is dropped (absorbed by metro effects)"
+            warnings.warn(msg, EstimationWarning, stacklevel=3)
+            notes.append(msg)
+        else:
+            keep.append(x)
+    return data, keep
+
+
+# -- backends ----------------------------------------------------------------------------------------
+def _fe_names(spec: ModelSpec) -> list[str]:
+    """Fixed-effect columns, the unit replaced by its integer id (string ids break pyfixest's bootstrap)."""
+    return ["unit_id" if f == spec.unit else f for f in spec.fixed_effects]
+
+
+def _pyfixest(data: pd.DataFrame, spec: ModelSpec, regressors: list[str], notes: list[str]) -> FitResult:
+    import pyfixest as pf
+
+    fe = _fe_names(spec)
+    formula = f"{spec.depvar} ~ {' + '.join(regressors)}" + (f" | {' + '.join(fe)}" if fe else "")
+    cluster = "unit_id" if spec.cluster == spec.unit else spec.cluster
+    vcov = {"iid": "iid", "hetero": "hetero", "cluster": {"CRV1": cluster}, "wild": {"CRV1": cluster},
+            "twoway": {"CRV1": f"unit_id+{spec.time}"}}[spec.vcov]
+    ssc = conventions.pyfixest_ssc(spec)
+    estimator = pf.fepois if spec.family == "poisson" else pf.feols
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        model = estimator(formula, data=data, vcov=vcov, ssc=ssc, **({"weights": spec.weights} if spec.weights else {}))
+    for w in caught:
+        if issubclass(w.category, (UserWarning, RuntimeWarning)) and "pyfixest" in str(w.filename):
+            notes.append(f"pyfixest: {w.message}")
+    tidy = model.tidy()
+    coef, se, stat = tidy["Estimate"], tidy["Std. Error"], tidy.iloc[:, 2]
+    p, low, high = tidy.iloc[:, 3], tidy["2.5%"], tidy["97.5%"]
+    if spec.vcov == "wild":
+        p = pd.Series({term: _wild_p(model, term) for term in coef.index})
+        low = high = pd.Series(np.nan, index=coef.index)
+        notes.append(f"wild cluster bootstrap p-values ({WILD_REPS} Rademacher draws, seed {WILD_SEED}, null "
+                     "imposed); standard errors are the cluster-robust ones; intervals not computed")
+    return FitResult(spec, coef.rename(None), se, stat, p, low, high, int(model._N), _vcov(model, coef.index),
+                     notes, model)
+
+
+def _vcov(model, terms) -> pd.DataFrame:
+    return pd.DataFrame(np.asarray(model._vcov), index=terms, columns=terms)
+
+
+def _wild_p(model, term: str) -> float:
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        out = model.wildboottest(param=term, reps=WILD_REPS, seed=WILD_SEED)
+    return float(out["Pr(>|t|)"])
+
+
+def _between(data: pd.DataFrame, spec: ModelSpec, regressors: list[str], notes: list[str]) -> FitResult:
+    import statsmodels.api as sm
+
+    means = data.groupby(spec.unit)[[spec.depvar, *regressors]].mean()
+    cov = {"hetero": "HC1", "iid": "nonrobust"}.get(spec.vcov)
+    if cov is None:
+        raise CitydipError(f"model {spec.name}: the between regression supports vcov 'hetero' or 'iid'")
+    model = sm.OLS(means[spec.depvar], sm.add_constant(means[regressors])).fit(cov_type=cov)
+    ci = model.conf_int()
+    notes.append(f"between regression on {len(means)} metro means over the sample years")
+    return FitResult(spec, model.params, model.bse, model.tvalues, model.pvalues, ci[0], ci[1], int(model.nobs),
+                     model.cov_params(), notes, model)
+
+
+def _driscoll_kraay(data: pd.DataFrame, spec: ModelSpec, regressors: list[str], notes: list[str]) -> FitResult:
+    from linearmodels.panel import PanelOLS
+
+    frame = data.set_index(["unit_id", spec.time])
+    bandwidth = dk_bandwidth(frame.index.get_level_values(spec.time).nunique())
+    model = PanelOLS(frame[spec.depvar], frame[regressors], entity_effects=spec.unit in spec.fixed_effects,
+                     time_effects=spec.time in spec.fixed_effects).fit(cov_type="kernel", kernel="bartlett",
+                                                                  bandwidth=bandwidth)
+    ci = model.conf_int()
+    notes.append(f"Driscoll-Kraay (Bartlett kernel, bandwidth {bandwidth} years)")
+    return FitResult(spec, model.params, model.std_errors, model.tstats, model.pvalues, ci["lower"], ci["upper"],
+                     int(model.nobs), model.cov, notes, model)
+
+
+def dk_bandwidth(periods: int) -> int:
+    """Newey-West rule of thumb for the Driscoll-Kraay lag window: floor(4 (T/100)^(2/9))."""
+    return int(np.floor(4 * (periods / 100) ** (2 / 9)))
