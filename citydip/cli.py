@@ -11,7 +11,6 @@ from citydip.config import DATA_DIR_ENV, data_dir
 from citydip.errors import CitydipError, MissingSourceError
 
 NOT_YET = {
-    "estimate": "estimate the fixed-effects models",
     "report": "execute the notebooks into results/",
 }
 
@@ -33,6 +32,9 @@ def _parser() -> argparse.ArgumentParser:
     m.add_argument("--report-dir", default="build", help="where to write match_report.csv (default: build/)")
     b = sub.add_parser("build", help="build the metro-year panel (panel.parquet, codebook, match report, provenance)")
     _panel_arguments(b)
+    e = sub.add_parser("estimate", help="fit the model catalogue on the built panel; write estimates.csv")
+    e.add_argument("--panel", default="build/panel.parquet", help="panel written by `citydip build`")
+    e.add_argument("--out", default="build", help="output folder (default: build/)")
     for name, what in NOT_YET.items():
         sub.add_parser(name, help=f"{what} (not yet available)")
     sub.add_parser("replicate", help="run everything that is available, in order")
@@ -137,6 +139,23 @@ def _build(args: argparse.Namespace, root: Path) -> int:
     return 0
 
 
+def _estimate(args: argparse.Namespace, root: Path) -> int:
+    from citydip.estimation import outputs
+
+    panel_path = Path(args.panel)
+    if not panel_path.is_file():
+        print(f"citydip estimate: error: {panel_path} not found; run `citydip build` (or `citydip build "
+              "--synthetic`) first", file=sys.stderr)
+        return 1
+    result = outputs.estimate_and_write(panel_path, Path(args.out),
+                                        progress=lambda m: print(f"  {m} ...", file=sys.stderr))
+    if result.synthetic:
+        print(SYNTHETIC_BANNER)
+    for label, path in result.paths.items():
+        print(f"{label}: {path}")
+    return 0
+
+
 SYNTHETIC_BANNER = ("*" * 78 + "\n*  SYNTHETIC DEMO PANEL: generated with known true effects; NOT REAL DATA.  *\n"
                     + "*" * 78)
 
@@ -159,6 +178,8 @@ def _replicate(args: argparse.Namespace, root: Path) -> int:
                                     years=f"{d.first_year}-{d.last_year}", synthetic=not real, summary=True,
                                     **{k: getattr(d, k) for k in _choices()})
     status = max(status, _build(build_args, root))
+    if status == 0:
+        status = _estimate(argparse.Namespace(panel="build/panel.parquet", out="build"), root)
     for name, what in NOT_YET.items():
         print(f"citydip {name}: not yet available ({what})")
     return status
@@ -182,7 +203,8 @@ def _not_yet(args: argparse.Namespace, root: Path) -> int:
     return 0
 
 
-COMMANDS = {"validate": _validate, "fetch": _fetch, "match": _match, "build": _build, "replicate": _replicate}
+COMMANDS = {"validate": _validate, "fetch": _fetch, "match": _match, "build": _build, "estimate": _estimate,
+            "replicate": _replicate}
 
 if __name__ == "__main__":
     sys.exit(main())

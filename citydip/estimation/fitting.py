@@ -114,10 +114,11 @@ def _drop_degenerate(data: pd.DataFrame, spec: ModelSpec, regressors: list[str],
             warnings.warn(msg, EstimationWarning, stacklevel=3)
             notes.append(msg)
             data = data[~zero].reset_index(drop=True)
+    groups = data.groupby("unit_id")[regressors]
+    spread = (groups.max() - groups.min()).max()
     keep = []
     for x in regressors:
-        within = data.groupby("unit_id")[x].transform(lambda s: s - s.mean())
-        if np.allclose(within.to_numpy(dtype=float), 0.0):
+        if spread[x] == 0:
             msg = f"model {spec.name}: {x} has no variation within metros and is dropped (absorbed by metro effects)"
             warnings.warn(msg, EstimationWarning, stacklevel=3)
             notes.append(msg)
