@@ -101,7 +101,7 @@ def prepare(panel: pd.DataFrame, spec: ModelSpec) -> tuple[pd.DataFrame, list[st
 def _drop_degenerate(data: pd.DataFrame, spec: ModelSpec, regressors: list[str], notes: list[str]):
     sizes = data.groupby("unit_id")[spec.depvar].transform("size")
     singletons = sizes == 1
-    if singletons.any():
+    if singletons.any() and not conventions.keeps_singletons(spec):
         msg = f"model {spec.name}: {int(singletons.sum())} singleton metro(s) dropped (one observation)"
         warnings.warn(msg, EstimationWarning, stacklevel=3)
         notes.append(msg)
@@ -141,17 +141,20 @@ def _pyfixest(data: pd.DataFrame, spec: ModelSpec, regressors: list[str], notes:
     cluster = "unit_id" if spec.cluster == spec.unit else spec.cluster
     vcov = {"iid": "iid", "hetero": "hetero", "cluster": {"CRV1": cluster}, "wild": {"CRV1": cluster},
             "twoway": {"CRV1": f"unit_id+{spec.time}"}}[spec.vcov]
+    vcov = conventions.pyfixest_vcov(spec, vcov, "unit_id")
     ssc = conventions.pyfixest_ssc(spec)
     estimator = pf.fepois if spec.family == "poisson" else pf.feols
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
-        model = estimator(formula, data=data, vcov=vcov, ssc=ssc, **({"weights": spec.weights} if spec.weights else {}))
+        model = estimator(formula, data=data, vcov=vcov, ssc=ssc, fixef_rm=conventions.pyfixest_fixef_rm(spec),
+                          **({"weights": spec.weights} if spec.weights else {}))
     for w in caught:
         if issubclass(w.category, (UserWarning, RuntimeWarning)) and "pyfixest" in str(w.filename):
             notes.append(f"pyfixest: {w.message}")
     tidy = model.tidy()
     coef, se, stat = tidy["Estimate"], tidy["Std. Error"], tidy.iloc[:, 2]
     p, low, high = tidy.iloc[:, 3], tidy["2.5%"], tidy["97.5%"]
+    p = conventions.p_values(spec, stat, model._df_t, p)
     if spec.vcov == "wild":
         p = pd.Series({term: _wild_p(model, term) for term in coef.index})
         low = high = pd.Series(np.nan, index=coef.index)

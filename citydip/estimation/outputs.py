@@ -15,7 +15,7 @@ from pathlib import Path
 import pandas as pd
 
 from citydip.estimation import catalogue
-from citydip.geo.report import atomic_csv
+from citydip.atomic import atomic_csv
 
 
 @dataclass

@@ -68,6 +68,8 @@ class ModelSpec:
 
     @property
     def vcov_label(self) -> str:
+        if self.convention == "stata" and self.vcov == "hetero" and self.unit in self.fixed_effects:
+            return f"cluster({self.unit}) (Stata xtreg, fe vce(robust))"
         return {"cluster": f"cluster({self.cluster})", "twoway": f"cluster({self.unit}, {self.time})",
                 "wild": f"wild bootstrap cluster({self.cluster})", "hetero": "HC1",
                 "driscoll_kraay": "Driscoll-Kraay"}.get(self.vcov, self.vcov)

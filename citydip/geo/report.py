@@ -8,8 +8,6 @@ record is lost silently; the summary gives the match rate of each source.
 
 from __future__ import annotations
 
-import os
-import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -17,6 +15,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from citydip.atomic import atomic_csv
 from citydip.config import CURATED_DIR, PANEL_VINTAGE
 from citydip.errors import MissingSourceError
 from citydip.geo import delineations as dl
@@ -192,16 +191,3 @@ def write_report(results: list[DatasetMatch], out_dir: Path) -> Path:
                            "rate": round(r.rate, 4)} for r in results])
     atomic_csv(rates, out_dir / "match_rates.csv")
     return atomic_csv(report_frame(results), out_dir / "match_report.csv")
-
-
-def atomic_csv(frame: pd.DataFrame, path: Path) -> Path:
-    """Write a CSV through a temporary file in the same folder, then rename it into place."""
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="") as fh:
-            frame.to_csv(fh, index=False, lineterminator="\n")
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    return path

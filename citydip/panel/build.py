@@ -9,10 +9,8 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 import platform
 import subprocess
-import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -23,7 +21,8 @@ import pandas as pd
 from citydip import __version__, geo
 from citydip.config import CURATED_DIR, ITA_YEARS, PROJECT_ROOT
 from citydip.errors import OptionError
-from citydip.geo.report import atomic_csv, match_all, report_frame
+from citydip.atomic import atomic_csv, atomic_parquet, atomic_write_text
+from citydip.geo.report import match_all, report_frame
 from citydip.panel import consulates, controls, exports, networks, sample, schema, sister, synthetic
 from citydip.panel.derive import derive
 from citydip.panel.options import PanelOptions
@@ -207,11 +206,10 @@ def write_outputs(build: PanelBuild, out_dir: Path) -> dict[str, Path]:
     out_dir.mkdir(parents=True, exist_ok=True)
     paths = {"panel": out_dir / "panel.parquet", "codebook": out_dir / "codebook.md",
              "report": out_dir / "match_report.csv", "provenance": out_dir / "provenance.json"}
-    _atomic(paths["panel"], lambda tmp: build.panel.to_parquet(tmp, index=False, engine="pyarrow",
-                                                               compression="zstd"))
-    _atomic_text(paths["codebook"], codebook(build))
+    atomic_parquet(build.panel, paths["panel"])
+    atomic_write_text(paths["codebook"], codebook(build))
     atomic_csv(build.report, paths["report"])
-    _atomic_text(paths["provenance"], json.dumps(build.provenance(), indent=2, sort_keys=True, default=str) + "\n")
+    atomic_write_text(paths["provenance"], json.dumps(build.provenance(), indent=2, sort_keys=True, default=str) + "\n")
     return paths
 
 
@@ -242,21 +240,6 @@ def codebook(build: PanelBuild) -> str:
         "",
     ]
     return "\n".join(lines)
-
-
-def _atomic(path: Path, write: Callable[[str], None]) -> None:
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    os.close(fd)
-    try:
-        write(tmp)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-
-
-def _atomic_text(path: Path, text: str) -> None:
-    _atomic(path, lambda tmp: Path(tmp).write_text(text, encoding="utf-8"))
 
 
 def _git_commit() -> str:

@@ -1,0 +1,267 @@
+"""Regression tables: cell placement, stars at their boundaries, the three formats, writes."""
+
+from __future__ import annotations
+
+import math
+import os
+import re
+from html.parser import HTMLParser
+
+import pandas as pd
+import pytest
+
+from citydip.errors import CitydipError
+from citydip import atomic as _io
+from citydip.report import regression_table
+from citydip.report.tables import format_number, latex_escape, significance_stars
+
+
+def _rows(model, terms, nobs=1700, fixed_effects="cbsa_code+year", vcov="cluster(cbsa_code)", family="ols",
+          depvar="log_exports"):
+    return pd.DataFrame([{"model": model, "term": t, "estimate": b, "std_error": se, "statistic": b / se,
+                          "p_value": p, "conf_low": b - 1.96 * se, "conf_high": b + 1.96 * se, "nobs": nobs,
+                          "fixed_effects": fixed_effects, "vcov_type": vcov, "family": family, "depvar": depvar,
+                          "convention": "fixest"} for t, b, se, p in terms])
+
+
+@pytest.fixture
+def tidy() -> pd.DataFrame:
+    """Two models: 'FE' (sister_active, consular_posts) and 'Between' (sister_active, const)."""
+    fe = _rows("FE", [("sister_active", 0.01234, 0.00411, 0.003), ("consular_posts", -0.5, 0.2, 0.03)])
+    between = _rows("Between", [("sister_active", 0.02, 0.015, 0.2), ("const", 1.5, 0.8, 0.07)], nobs=100,
+                    fixed_effects="none", vcov="HC1", family="between")
+    return pd.concat([fe, between], ignore_index=True)
+
+
+def parse_markdown(text: str) -> tuple[list[str], list[list[str]]]:
+    """Header cells and body rows of the first pipe table in ``text`` (alignment row skipped)."""
+    lines = [line for line in text.splitlines() if line.startswith("|")]
+    split = [[cell.strip().replace("\\|", "|") for cell in re.split(r"(?<!\\)\|", line)[1:-1]] for line in lines]
+    assert set(lines[1].replace("|", "")) <= set(":-"), lines[1]
+    return split[0], split[2:]
+
+
+class TableParser(HTMLParser):
+    """Rows of each table section as lists of cell texts."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.sections: list[tuple[str, list[list[str]]]] = []
+        self.cell: list[str] | None = None
+        self.stack: list[str] = []
+
+    def handle_starttag(self, tag, attrs):
+        self.stack.append(tag)
+        if tag in ("thead", "tbody", "tfoot"):
+            self.sections.append((tag, []))
+        elif tag == "tr":
+            self.sections[-1][1].append([])
+        elif tag in ("td", "th"):
+            self.cell = []
+
+    def handle_endtag(self, tag):
+        assert self.stack and self.stack.pop() == tag, f"unbalanced </{tag}>"
+        if tag in ("td", "th"):
+            self.sections[-1][1][-1].append("".join(self.cell))
+            self.cell = None
+
+    def handle_data(self, data):
+        if self.cell is not None:
+            self.cell.append(data)
+
+
+def test_markdown_puts_estimates_errors_and_stars_in_the_right_cells(tidy):
+    header, rows = parse_markdown(regression_table(tidy).to_markdown())
+    assert header == ["", "FE", "Between"]
+    body = {(label or prev, kind): cells for label, cells, prev, kind in _pairs(rows)}
+    assert body[("Sister-city ties (active)", "estimate")] == ["0.012***", "0.020"]
+    assert body[("Sister-city ties (active)", "se")] == ["(0.004)", "(0.015)"]
+    assert body[("Consular posts", "estimate")] == ["-0.500**", ""]
+    assert body[("Consular posts", "se")] == ["(0.200)", ""]
+    assert body[("Constant", "estimate")] == ["", "1.500*"]
+    assert body[("Constant", "se")] == ["", "(0.800)"]
+    labels = [row[0] for row in rows if row[0]]
+    assert labels[:3] == ["Sister-city ties (active)", "Consular posts", "Constant"]  # first appearance
+
+
+def _pairs(rows):
+    """(label, cells, label of the estimate row, 'estimate' | 'se') for the coefficient rows."""
+    out, prev = [], None
+    for row in rows:
+        if row[0] and row[1:] and not row[1].startswith("("):
+            prev = row[0]
+            out.append((row[0], row[1:], prev, "estimate"))
+        elif not row[0]:
+            out.append(("", row[1:], prev, "se"))
+    return out
+
+
+def test_statistics_rows_give_n_fixed_effects_and_standard_errors(tidy):
+    _, rows = parse_markdown(regression_table(tidy).to_markdown())
+    stats = {row[0]: row[1:] for row in rows if row[0]}
+    assert stats["N"] == ["1,700", "100"]
+    assert stats["Fixed effects"] == ["Metro, Year", "None"]
+    assert stats["Std. errors"] == ["cluster(metro)", "HC1"]
+    assert stats["Estimator"] == ["OLS", "Between (metro means)"]
+    assert stats["Outcome"] == ["Log exports", "Log exports"]
+
+
+def test_columns_follow_the_frame_order_and_rows_the_given_terms(tidy):
+    flipped = pd.concat([tidy[tidy.model == "Between"], tidy[tidy.model == "FE"]], ignore_index=True)
+    header, _ = parse_markdown(regression_table(flipped).to_markdown())
+    assert header == ["", "Between", "FE"]
+    table = regression_table(tidy, models=["Between", "FE"], terms=["const", "sister_active"],
+                             labels={"const": "Intercept"})
+    header, rows = parse_markdown(table.to_markdown())
+    assert header == ["", "Between", "FE"]
+    assert [r[0] for r in rows if r[0]][:2] == ["Intercept", "Sister-city ties (active)"]
+    assert rows[0][1:] == ["1.500*", ""]
+    with pytest.raises(CitydipError, match="nope"):
+        regression_table(tidy, terms=["nope"])
+    with pytest.raises(CitydipError, match="Missing"):
+        regression_table(tidy, models=["Missing"])
+
+
+@pytest.mark.parametrize(("p", "stars"), [(0.0, 3), (0.0099, 3), (0.01, 2), (0.0499, 2), (0.05, 1), (0.0999, 1),
+                                          (0.10, 0), (0.5, 0), (math.nan, 0)])
+def test_stars_use_strict_inequalities(p, stars):
+    """p < 0.01 is ***, p < 0.05 is **, p < 0.10 is *: a p-value equal to a threshold misses it."""
+    assert significance_stars(p) == stars
+    frame = _rows("M", [("sister_active", 0.5, 0.1, p)])
+    _, rows = parse_markdown(regression_table(frame).to_markdown())
+    assert rows[0][1] == "0.500" + "*" * stars
+
+
+def test_custom_thresholds_and_digits():
+    frame = _rows("M", [("sister_active", 0.123456, 0.0004, 0.03)])
+    table = regression_table(frame, stars=(0.01, 0.05), digits=2)
+    _, rows = parse_markdown(table.to_markdown())
+    assert rows[0][1:] == ["0.12*"] and rows[1][1:] == ["(0.00)"]
+    assert "* p < 0.05, ** p < 0.01." in table.to_markdown()
+    with pytest.raises(CitydipError):
+        regression_table(frame, stars=(0.1, 1.5))
+
+
+def test_numbers_have_no_negative_zero():
+    assert format_number(-0.0004, 3) == "0.000"
+    assert format_number(-0.0006, 3) == "-0.001"
+    assert format_number(math.nan) == ""
+
+
+def test_note_states_the_thresholds_and_a_common_standard_error_type(tidy):
+    text = regression_table(tidy[tidy.model == "FE"]).to_markdown()
+    assert text.splitlines()[-1] == ("Standard errors in parentheses: cluster(metro). "
+                                    "* p < 0.10, ** p < 0.05, *** p < 0.01.")
+
+
+def test_latex_has_booktabs_rules_escaped_names_and_balanced_braces(tidy):
+    frame = tidy.replace({"model": {"FE": "FE_two way & 100%"}, "term": {"const": "my_term"}})
+    tex = regression_table(frame).to_latex()
+    lines = tex.splitlines()
+    assert lines[0] == r"\begin{tabular}{lcc}" and lines[-1] == r"\end{tabular}"
+    rules = [line for line in lines if line in (r"\toprule", r"\midrule", r"\bottomrule")]
+    assert rules == [r"\toprule", r"\midrule", r"\midrule", r"\bottomrule"]
+    assert r"FE\_two way \& 100\%" in tex and r"my\_term" in tex
+    assert "FE_two" not in tex and "my_term" not in tex
+    assert "0.012$^{***}$" in tex and "$-$0.500$^{**}$" in tex
+    unescaped = re.sub(r"\\[{}]", "", tex)
+    depth = 0
+    for char in unescaped:
+        depth += {"{": 1, "}": -1}.get(char, 0)
+        assert depth >= 0
+    assert depth == 0
+    body = lines[lines.index(r"\toprule") + 1:lines.index(r"\bottomrule")]
+    for line in body:
+        if line != r"\midrule":
+            assert line.endswith(r" \\") and len(re.findall(r"(?<!\\)&", line)) == 2, line
+    assert r"\multicolumn{3}{l}" in tex and "$p<0.01$" in tex
+
+
+def test_latex_escape_covers_the_special_characters():
+    assert latex_escape(r"a_b&c%d$e#f{g}h~i^j\k") == (r"a\_b\&c\%d\$e\#f\{g\}h\textasciitilde{}i"
+                                                      r"\textasciicircum{}j\textbackslash{}k")
+
+
+def test_html_parses_with_the_right_rows_and_columns(tidy):
+    frame = tidy.replace({"model": {"Between": "Between <means>"}})
+    parser = TableParser()
+    parser.feed(regression_table(frame).to_html())
+    parser.close()
+    assert not parser.stack
+    sections = dict(parser.sections[:1])
+    assert [name for name, _ in parser.sections] == ["thead", "tbody", "tbody", "tfoot"]
+    assert sections["thead"] == [["", "FE", "Between <means>"]]
+    coefficients, statistics = parser.sections[1][1], parser.sections[2][1]
+    assert len(coefficients) == 2 * 3 and all(len(row) == 3 for row in coefficients)
+    assert coefficients[0] == ["Sister-city ties (active)", "0.012***", "0.020"]
+    assert coefficients[1] == ["", "(0.004)", "(0.015)"]
+    assert len(statistics) == 5 and all(len(row) == 3 for row in statistics)
+    stats = {row[0]: row[1:] for row in statistics}
+    assert stats["N"] == ["1,700", "100"] and stats["Fixed effects"] == ["Metro, Year", "None"]
+    assert "p < 0.01" in parser.sections[3][1][0][0]
+    html_text = regression_table(frame).to_html()
+    assert "<style" not in html_text and "<link" not in html_text and "Between &lt;means&gt;" in html_text
+
+
+def test_writes_are_deterministic_by_suffix_and_leave_no_temporary_files(tidy, tmp_path):
+    table = regression_table(tidy)
+    for suffix, render in ((".md", table.to_markdown), (".tex", table.to_latex), (".html", table.to_html)):
+        first = table.write(tmp_path / f"a{suffix}").read_bytes()
+        second = regression_table(tidy.copy()).write(tmp_path / f"b{suffix}").read_bytes()
+        assert first == second == render().encode("utf-8")
+        assert b"\r" not in first and first.endswith(b"\n")
+        table.write(tmp_path / f"a{suffix}")
+        assert (tmp_path / f"a{suffix}").read_bytes() == first
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(f"{x}{s}" for x in "ab" for s in (".md", ".tex",
+                                                                                               ".html"))
+    with pytest.raises(CitydipError, match="suffix"):
+        table.write(tmp_path / "table.docx")
+
+
+def test_failed_write_keeps_the_old_file_and_removes_the_temporary_one(tidy, tmp_path, monkeypatch):
+    target = tmp_path / "table.md"
+    target.write_text("old\n")
+
+    def broken(src, dst):
+        raise OSError("disk full")
+
+    monkeypatch.setattr(_io.os, "replace", broken)
+    with pytest.raises(OSError, match="disk full"):
+        regression_table(tidy).write(target)
+    assert target.read_text() == "old\n"
+    assert os.listdir(tmp_path) == ["table.md"]
+
+
+def test_degenerate_inputs_are_refused(tidy):
+    with pytest.raises(CitydipError, match="more than one row"):
+        regression_table(pd.concat([tidy, tidy.head(1)]))
+    with pytest.raises(CitydipError, match="no columns"):
+        regression_table(tidy.drop(columns="p_value"))
+    with pytest.raises(CitydipError, match="empty"):
+        regression_table(tidy.head(0))
+
+
+def test_table_of_fitted_models():
+    """End to end: two-way FE, size classes and the between regression on a synthetic panel."""
+    import warnings
+
+    from citydip.estimation import ModelSpec, fit
+    from citydip.panel.synthetic import synthetic_panel
+
+    panel, _ = synthetic_panel(seed=3, n_metros=40)
+    x = ("sister_active", "consular_posts", "networks_dated", "log_population", "log_per_capita_income")
+    specs = [ModelSpec("M3 two-way FE", "ols", "log_exports", x),
+             ModelSpec("M3 by size", "ols", "log_exports", x, by_size=("sister_active",)),
+             ModelSpec("M1 between", "between", "log_exports", x, fixed_effects=(), vcov="hetero")]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        fits = [fit(panel, s) for s in specs]
+    tidy = pd.concat([f.tidy() for f in fits], ignore_index=True)
+    header, rows = parse_markdown(regression_table(tidy).to_markdown())
+    assert header == ["", "M3 two-way FE", "M3 by size", "M1 between"]
+    stats = {row[0]: row[1:] for row in rows if row[0]}
+    assert stats["N"] == [f"{f.nobs:,}" for f in fits]
+    assert stats["Fixed effects"] == ["Metro, Year", "Metro, Year", "None"]
+    assert stats["Sister-city ties (active), small metros"][1].startswith(
+        format_number(fits[1].coef["sister_active_x_small"]))
+    assert stats["Sister-city ties (active), small metros"][0] == ""
