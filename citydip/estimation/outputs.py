@@ -1,8 +1,10 @@
 """``citydip estimate``: fit the catalogue on a built panel and write its outputs atomically.
 
-Writes ``estimates.csv`` (the tidy table of every model, event studies included) and
-``pretrend.csv`` (one row per event study: Wald test of the leads, cohorts, exclusions).
-Each row says whether the panel was real or the synthetic demo panel.
+Writes ``estimates.csv`` (the tidy table of every model, event studies included),
+``pretrend.csv`` (one row per event study: Wald test of the leads, cohorts, exclusions),
+``tables/`` (main and robustness regression tables in Markdown, LaTeX and HTML) and
+``figures/`` (coefficient plot, event-study plots, size-class plot). Each row and each
+table note says whether the panel was real or the synthetic demo panel.
 """
 
 from __future__ import annotations
@@ -54,4 +56,44 @@ def estimate_and_write(panel_path: Path, out_dir: Path, progress: Callable[[str]
     out_dir.mkdir(parents=True, exist_ok=True)
     run.paths["estimates"] = atomic_csv(run.tidy, out_dir / "estimates.csv")
     run.paths["pretrend"] = atomic_csv(run.pretrend, out_dir / "pretrend.csv")
+    run.paths.update(write_tables_and_figures(run, out_dir))
     return run
+
+
+#: Tables: file stem -> models (in column order).
+TABLES = {
+    "table_main": ["M1 between", "M2 pooled + year FE", "M3 two-way FE", "M4 PPML", "M6 one-year lags"],
+    "table_inference": ["M3 two-way FE", "M3 two-way FE [two-way cluster]", "M3 two-way FE [wild bootstrap]",
+                        "M3 two-way FE [Driscoll-Kraay]", "M3-CG two-way FE, consulates general"],
+    "table_size": ["M5 by size class"],
+}
+
+
+def write_tables_and_figures(run: EstimateRun, out_dir: Path) -> dict[str, Path]:
+    """Regression tables (.md, .tex, .html) and figures (.png) from the tidy estimates."""
+    from citydip.report import coefficient_plot, event_study_plot, regression_table, size_class_plot
+
+    paths: dict[str, Path] = {}
+    tidy = run.tidy.drop(columns="data")
+    tidy = tidy[tidy.term != "const"]
+    for stem, models in TABLES.items():
+        table = regression_table(tidy, models=[m for m in models if m in set(tidy.model)],
+                                 caption="SYNTHETIC DEMO DATA, NOT REAL." if run.synthetic else "")
+        for suffix in (".md", ".tex", ".html"):
+            paths[f"{stem}{suffix}"] = table.write(out_dir / "tables" / f"{stem}{suffix}")
+    figures = out_dir / "figures"
+    title = " (SYNTHETIC DATA)" if run.synthetic else ""
+    coefficient_plot(tidy, terms=list(catalogue.MEASURES),
+                     models=["M1 between", "M2 pooled + year FE", "M3 two-way FE", "M4 PPML"],
+                     path=figures / "coefficients.png", title=f"Diplomacy measures and exports{title}")
+    paths["coefficients.png"] = figures / "coefficients.png"
+    for treatment, study in run.studies.items():
+        name = f"event_study_{treatment}.png"
+        event_study_plot(study.estimates, figures / name, title=f"Event study: {treatment}{title}")
+        paths[name] = figures / name
+    for measure in catalogue.MEASURES:
+        name = f"size_class_{measure}.png"
+        size_class_plot(tidy, measure, figures / name, models=["M5 by size class"], title=f"By metro size{title}")
+        paths[name] = figures / name
+    return paths
+

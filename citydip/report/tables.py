@@ -72,6 +72,7 @@ class RegressionTable:
     vcov_types: list[str]                    #: distinct standard-error types, in model order
     stars: tuple[float, ...]                 #: thresholds, largest first
     digits: int
+    caption: str = ""                        #: text put before the note (e.g. that the data are synthetic)
 
     # -- pieces --------------------------------------------------------------------------------------
     def star_count(self, p: float) -> int:
@@ -102,6 +103,10 @@ class RegressionTable:
         return f"{self._se_note()} {self._star_note(lambda k: '*' * k)}".strip()
 
     def _se_note(self) -> str:
+        prefix = f"{self.caption} " if self.caption else ""
+        return prefix + self._se_text()
+
+    def _se_text(self) -> str:
         if len(self.vcov_types) == 1:
             return f"Standard errors in parentheses: {self.vcov_types[0]}."
         if self.vcov_types:
@@ -206,13 +211,14 @@ class RegressionTable:
 
 def regression_table(tidy: pd.DataFrame, *, models: Sequence[str] | None = None, terms: Sequence[str] | None = None,
                      labels: Mapping[str, str] | None = None, stars: Sequence[float] = STARS,
-                     digits: int = 3) -> RegressionTable:
+                     digits: int = 3, caption: str = "") -> RegressionTable:
     """Arrange ``tidy`` (one row per model and term) as a regression table.
 
     ``models`` and ``terms`` select and order the columns and rows (default: all, in order of
     first appearance). ``labels`` maps terms (and outcomes) to row labels, over the defaults
     of :mod:`citydip.report.labels`. ``stars`` are the significance thresholds (strict: one
-    star for each threshold p is below). ``digits`` is the number of decimals.
+    star for each threshold p is below). ``digits`` is the number of decimals. ``caption``
+    is put before the note (e.g. that the data are synthetic).
     """
     missing = [c for c in _REQUIRED if c not in tidy.columns]
     if missing:
@@ -264,7 +270,8 @@ def regression_table(tidy: pd.DataFrame, *, models: Sequence[str] | None = None,
         if column == "vcov_type":
             vcov_types = [v for v in dict.fromkeys(values) if v]
     return RegressionTable(models=chosen, terms=rows, labels=[term_label(t, labels) for t in rows], cells=cells,
-                           statistics=statistics, vcov_types=vcov_types, stars=thresholds, digits=digits)
+                           statistics=statistics, vcov_types=vcov_types, stars=thresholds, digits=digits,
+                           caption=caption)
 
 
 # -- helpers ----------------------------------------------------------------------------------------
