@@ -21,3 +21,17 @@ def real_data() -> Path:
             pytest.fail(message)
         pytest.skip(message)
     return root
+
+
+@pytest.fixture(scope="session")
+def real_build(real_data):
+    """The real panel built once per test session with the default options (~12 s)."""
+    from citydip.panel.build import build_panel
+
+    return build_panel(real_data)
+
+
+@pytest.fixture(scope="session")
+def real_panel(real_build):
+    """The real metro-year panel (a copy per use is not needed: tests must not modify it)."""
+    return real_build.panel

@@ -3,8 +3,10 @@
 Writes ``estimates.csv`` (the tidy table of every model, event studies included),
 ``pretrend.csv`` (one row per event study: Wald test of the leads, cohorts, exclusions),
 ``tables/`` (main and robustness regression tables in Markdown, LaTeX and HTML) and
-``figures/`` (coefficient plot, event-study plots, size-class plot). Each row and each
-table note says whether the panel was real or the synthetic demo panel.
+``figures/`` (coefficient plot, event-study plots, size-class plot), and the forest
+analysis (``forest_importance.csv``, ``forest_interactions.csv``, ``forest_pdp.csv``,
+``forest_summary.csv``). Each row and each table note says whether the panel was real or
+the synthetic demo panel.
 """
 
 from __future__ import annotations
@@ -57,7 +59,29 @@ def estimate_and_write(panel_path: Path, out_dir: Path, progress: Callable[[str]
     run.paths["estimates"] = atomic_csv(run.tidy, out_dir / "estimates.csv")
     run.paths["pretrend"] = atomic_csv(run.pretrend, out_dir / "pretrend.csv")
     run.paths.update(write_tables_and_figures(run, out_dir))
+    run.paths.update(write_forest(panel, run.synthetic, out_dir, progress))
     return run
+
+
+def write_forest(panel: pd.DataFrame, synthetic: bool, out_dir: Path,
+                 progress: Callable[[str], None] | None = None) -> dict[str, Path]:
+    """The forest analysis of the anchor paper's cross-section (see :mod:`citydip.estimation.forest`)."""
+    from citydip.estimation.forest import forest_analysis
+
+    if progress:
+        progress("forest analysis")
+    result = forest_analysis(panel)
+    label = "SYNTHETIC (not real data)" if synthetic else "real"
+    summary = pd.DataFrame([{"data": label, "model": result.model, "metros": result.n_metros,
+                             "years": f"{min(result.years)}-{max(result.years)}", "r2_cv": result.r2_cv,
+                             "r2_oob": result.r2_oob, "consulates_rank_first": result.agrees_with_anchor,
+                             "seed": result.seed}])
+    out = {}
+    for name, frame in (("forest_summary", summary), ("forest_importance", result.importance),
+                        ("forest_interactions", result.interactions), ("forest_pdp", result.pdp)):
+        out[f"{name}.csv"] = atomic_csv(frame.assign(data=label) if "data" not in frame else frame,
+                                        out_dir / f"{name}.csv")
+    return out
 
 
 #: Tables: file stem -> models (in column order).

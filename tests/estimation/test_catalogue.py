@@ -141,12 +141,10 @@ def test_unknown_choices_fail_at_once():
 
 # -- the real panel ------------------------------------------------------------------------------------
 @pytest.fixture(scope="module")
-def real_run(real_data):
-    from citydip.panel.build import build_panel
-
+def real_run(real_panel):
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        return estimate(build_panel(real_data).panel, synthetic=False)
+        return estimate(real_panel, synthetic=False)
 
 
 def test_real_estimates_cover_all_six_families(real_run):

@@ -15,13 +15,13 @@ from citydip.sources import bea, curated, ita
 
 
 @pytest.fixture(scope="module")
-def built(real_data):
-    return build.build_panel(real_data)
+def built(real_build):
+    return real_build
 
 
 @pytest.fixture(scope="module")
-def panel(built):
-    return built.panel
+def panel(real_panel):
+    return real_panel
 
 
 def test_shape_and_schema(panel):
