@@ -182,7 +182,7 @@ def _between(data: pd.DataFrame, spec: ModelSpec, regressors: list[str], notes: 
     cov = {"hetero": "HC1", "iid": "nonrobust"}.get(spec.vcov)
     if cov is None:
         raise CitydipError(f"model {spec.name}: the between regression supports vcov 'hetero' or 'iid'")
-    model = sm.OLS(means[spec.depvar], sm.add_constant(means[regressors])).fit(cov_type=cov)
+    model = sm.OLS(means[spec.depvar], sm.add_constant(means[regressors])).fit(cov_type=cov, use_t=True)
     ci = model.conf_int()
     notes.append(f"between regression on {len(means)} metro means over the sample years")
     return FitResult(spec, model.params, model.bse, model.tvalues, model.pvalues, ci[0], ci[1], int(model.nobs),

@@ -160,3 +160,13 @@ def test_real_estimates_cover_all_six_families(real_run):
     vcovs = set(tidy[tidy.model.str.startswith("M3 two-way FE")].vcov_type)
     assert {"cluster(cbsa_code)", "cluster(cbsa_code, year)", "Driscoll-Kraay",
             "wild bootstrap cluster(cbsa_code)"} <= vcovs
+
+
+def test_between_p_values_use_the_t_distribution(synth):
+    from scipy import stats
+
+    panel, _ = synth
+    result = fit(panel, ModelSpec("M1", "between", "log_exports", MAIN, fixed_effects=(), vcov="hetero"))
+    df = result.nobs - len(result.coef)
+    expected = 2 * stats.t.sf(np.abs(result.coef / result.se), df)
+    np.testing.assert_allclose(result.p_value.to_numpy(), expected, rtol=1e-10)
