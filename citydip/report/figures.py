@@ -83,7 +83,7 @@ def coefficient_plot(tidy: pd.DataFrame, terms: Sequence[str] | None = None, mod
         ax.set_ylim(-0.6, len(rows) - 0.4)
         ax.set_xlabel("Estimate (95% confidence interval)")
         _finish(fig, ax, title, legend=True)
-        _save(fig, path)
+        save_figure(fig, path)
     return fig
 
 
@@ -122,7 +122,7 @@ def event_study_plot(frame: pd.DataFrame, path: str | os.PathLike | None = None,
         ax.set_xlabel("Years relative to the event")
         ax.set_ylabel(ylabel)
         _finish(fig, ax, title, legend=True)
-        _save(fig, path)
+        save_figure(fig, path)
     return fig
 
 
@@ -149,7 +149,7 @@ def size_class_plot(tidy: pd.DataFrame, measure: str = "sister_active", path: st
         ax.set_xlim(-0.6, len(terms) - 0.4)
         ax.set_ylabel(f"Coefficient on {term_label(measure, labels)}\n(95% confidence interval)")
         _finish(fig, ax, title, legend=True)
-        _save(fig, path)
+        save_figure(fig, path)
     return fig
 
 
@@ -219,7 +219,8 @@ def _lengths(est: np.ndarray, low: np.ndarray, high: np.ndarray) -> np.ndarray:
     return np.clip(np.nan_to_num(lengths, nan=0.0), 0.0, None)
 
 
-def _save(fig: Figure, path: str | os.PathLike | None) -> None:
+def save_figure(fig: Figure, path: str | os.PathLike | None) -> None:
+    """Save ``fig`` atomically with fixed dpi and no metadata (byte-stable files); no-op for None."""
     if path is None:
         return
     path = Path(path)

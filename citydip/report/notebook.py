@@ -1,0 +1,135 @@
+"""What a report notebook uses: its inputs (the built panel and estimates) and the record
+of every table and figure it writes into ``results/``.
+
+A notebook starts with ``ctx = notebook.start("03_fixed_effects")``: ``ctx.panel``,
+``ctx.estimates``, ... are the outputs of ``citydip build`` and ``citydip estimate`` (folder
+``$CITYDIP_BUILD_DIR``, default ``build/``), and ``ctx.synthetic`` says whether they come from
+the synthetic demo panel (a banner is printed if so). ``ctx.table(frame, "name", cell=...)``
+and ``ctx.figure(fig, "name", cell=...)`` write ``results/tables/name.*`` and
+``results/figures/name.png`` atomically and record (file, notebook, cell, caption) in
+``results/.manifest/<notebook>.json``, from which ``citydip report`` writes the map in
+``results/README.md``.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import dataclass, field
+from functools import cached_property
+from pathlib import Path
+
+import pandas as pd
+
+from citydip.atomic import atomic_csv, atomic_write_text
+from citydip.config import PROJECT_ROOT
+
+BUILD_DIR_ENV = "CITYDIP_BUILD_DIR"
+RESULTS_DIR_ENV = "CITYDIP_RESULTS_DIR"
+SYNTHETIC_BANNER = "SYNTHETIC DEMO DATA: every number below comes from the synthetic panel, NOT from real data."
+
+
+def build_dir() -> Path:
+    return Path(os.environ.get(BUILD_DIR_ENV, PROJECT_ROOT / "build"))
+
+
+def results_dir() -> Path:
+    return Path(os.environ.get(RESULTS_DIR_ENV, PROJECT_ROOT / "results"))
+
+
+@dataclass
+class Context:
+    """Inputs and outputs of one notebook."""
+
+    notebook: str
+    build: Path
+    results: Path
+    records: list[dict] = field(default_factory=list)
+
+    # -- inputs ---------------------------------------------------------------------------------------
+    @cached_property
+    def provenance(self) -> dict:
+        return json.loads((self.build / "provenance.json").read_text())
+
+    @property
+    def synthetic(self) -> bool:
+        return bool(self.provenance.get("synthetic", False))
+
+    @cached_property
+    def panel(self) -> pd.DataFrame:
+        return pd.read_parquet(self.build / "panel.parquet")
+
+    @cached_property
+    def estimates(self) -> pd.DataFrame:
+        return pd.read_csv(self.build / "estimates.csv")
+
+    @cached_property
+    def pretrend(self) -> pd.DataFrame:
+        return pd.read_csv(self.build / "pretrend.csv")
+
+    @cached_property
+    def match_report(self) -> pd.DataFrame:
+        return pd.read_csv(self.build / "match_report.csv", keep_default_na=False)
+
+    def read(self, name: str) -> pd.DataFrame:
+        """Any CSV output of the build folder (e.g. 'forest_importance')."""
+        return pd.read_csv(self.build / f"{name}.csv", keep_default_na=False)
+
+    @property
+    def data_label(self) -> str:
+        return "SYNTHETIC demo data" if self.synthetic else "real data"
+
+    # -- outputs --------------------------------------------------------------------------------------
+    def table(self, table, name: str, *, cell: str, caption: str = "") -> list[Path]:
+        """Write a DataFrame (``.csv`` and ``.md``) or a regression table (``.md``, ``.tex``,
+        ``.html``) to ``results/tables/`` and record it."""
+        folder = self.results / "tables"
+        paths = []
+        if isinstance(table, pd.DataFrame):
+            frame = table.assign(data=self.data_label) if self.synthetic else table
+            paths.append(atomic_csv(frame, folder / f"{name}.csv"))
+            paths.append(atomic_write_text(folder / f"{name}.md", _markdown(frame, caption, self.synthetic)))
+        else:
+            for suffix in (".md", ".tex", ".html"):
+                paths.append(table.write(folder / f"{name}{suffix}"))
+        self._record(paths, "table", cell, caption)
+        return paths
+
+    def figure(self, fig, name: str, *, cell: str, caption: str = "") -> Path:
+        """Save a matplotlib figure to ``results/figures/name.png`` (byte-stable) and record it."""
+        from citydip.report.figures import save_figure
+
+        if self.synthetic and fig.axes:
+            fig.suptitle("SYNTHETIC DEMO DATA", color="firebrick", fontsize=9, y=0.995)
+        path = self.results / "figures" / f"{name}.png"
+        save_figure(fig, path)
+        self._record([path], "figure", cell, caption)
+        return path
+
+    def _record(self, paths: list[Path], kind: str, cell: str, caption: str) -> None:
+        for path in paths:
+            self.records.append({"file": str(path.relative_to(self.results)), "kind": kind,
+                                 "notebook": self.notebook, "cell": cell, "caption": caption,
+                                 "program": "citydip report (notebooks/" + self.notebook + ".py)"})
+        manifest = self.results / ".manifest" / f"{self.notebook}.json"
+        atomic_write_text(manifest, json.dumps(self.records, indent=1, sort_keys=True) + "\n")
+
+
+def start(notebook: str) -> Context:
+    """The context of ``notebook``; prints the data label (loudly when synthetic)."""
+    ctx = Context(notebook, build_dir(), results_dir())
+    (ctx.results / ".manifest" / f"{notebook}.json").unlink(missing_ok=True)
+    if not (ctx.build / "panel.parquet").is_file():
+        raise FileNotFoundError(f"{ctx.build / 'panel.parquet'} not found: run `citydip build` and "
+                                "`citydip estimate` (or `citydip replicate`) first")
+    if ctx.synthetic:
+        print("*" * 80 + f"\n{SYNTHETIC_BANNER}\n" + "*" * 80)
+    else:
+        print(f"Data: real panel built {ctx.provenance.get('rows')} rows, commit {ctx.provenance.get('git_commit')}")
+    return ctx
+
+
+def _markdown(frame: pd.DataFrame, caption: str, synthetic: bool) -> str:
+    head = "**SYNTHETIC DEMO DATA, NOT REAL.**\n\n" if synthetic else ""
+    title = f"{caption}\n\n" if caption else ""
+    return head + title + frame.to_markdown(index=False, floatfmt=".4g") + "\n"
