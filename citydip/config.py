@@ -20,6 +20,9 @@ DEFAULT_DATA_DIR = PROJECT_ROOT / "data" / "raw"
 #: The project's own curated dataset (sister-city years, network memberships, consulate events).
 CURATED_DIR = PROJECT_ROOT / "data" / "curated"
 
+#: Environment variable pointing at another copy of the curated dataset (e.g. one being extended).
+CURATED_DIR_ENV = "CITYDIP_CURATED_DIR"
+
 #: Years that any dated record may plausibly carry (sister-city ties go back to the 1930s).
 EARLIEST_RECORD_YEAR = 1900
 LATEST_RECORD_YEAR = 2030
@@ -55,3 +58,9 @@ def data_dir(explicit: str | os.PathLike | None = None) -> Path:
     if env:
         return Path(env).expanduser()
     return DEFAULT_DATA_DIR
+
+
+def curated_dir() -> Path:
+    """The curated dataset in use: ``$CITYDIP_CURATED_DIR`` if set, else ``data/curated``."""
+    env = os.environ.get(CURATED_DIR_ENV)
+    return Path(env).expanduser() if env else CURATED_DIR

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from citydip.config import CURATED_DIR
+from citydip.config import curated_dir as default_curated_dir
 from citydip.errors import CitydipError, MissingSourceError
 from citydip.sources.registry import SourceFile, catalogue
 
@@ -28,7 +28,8 @@ class FileCheck:
         return self.status == "invalid"
 
 
-def check_file(source: SourceFile, data_dir: Path, curated_dir: Path = CURATED_DIR) -> FileCheck:
+def check_file(source: SourceFile, data_dir: Path, curated_dir: Path | None = None) -> FileCheck:
+    curated_dir = curated_dir or default_curated_dir()
     path = source.path(data_dir, curated_dir)
     try:
         frame = source.reader(path)
@@ -79,12 +80,13 @@ def _years(frame: pd.DataFrame, column: str | None) -> str:
     return str(lo) if lo == hi else f"{lo}-{hi}"
 
 
-def validate(data_dir: Path, curated_dir: Path = CURATED_DIR) -> list[FileCheck]:
+def validate(data_dir: Path, curated_dir: Path | None = None) -> list[FileCheck]:
     """Check every catalogued file; never raises for a bad file (it is reported)."""
     return [check_file(s, data_dir, curated_dir) for s in catalogue()]
 
 
-def render(checks: list[FileCheck], data_dir: Path, curated_dir: Path = CURATED_DIR) -> str:
+def render(checks: list[FileCheck], data_dir: Path, curated_dir: Path | None = None) -> str:
+    curated_dir = curated_dir or default_curated_dir()
     """One line per file: path relative to its root, rows, years, status and problems."""
     lines = []
     for c in checks:

@@ -89,3 +89,33 @@ def haversine_km(lat1, lng1, lat2, lng2) -> np.ndarray:
     lat1, lng1, lat2, lng2 = map(np.radians, (lat1, lng1, lat2, lng2))
     a = np.sin((lat2 - lat1) / 2) ** 2 + np.cos(lat1) * np.cos(lat2) * np.sin((lng2 - lng1) / 2) ** 2
     return 2 * EARTH_RADIUS_KM * np.arcsin(np.sqrt(a))
+
+
+class Slices:
+    """Rows of a frame grouped by key columns, looked up without building one frame per group.
+    The frame keeps its order within each group (gazetteers are pre-sorted by relevance)."""
+
+    def __init__(self, frame: pd.DataFrame, keys: list[str]) -> None:
+        order = frame.sort_values(keys, kind="stable").reset_index(drop=True)
+        labels = list(zip(*(order[k] for k in keys))) if len(keys) > 1 else list(order[keys[0]])
+        self.frame = order
+        self.bounds: dict = {}
+        for i, label in enumerate(labels):
+            start, _ = self.bounds.get(label, (i, i))
+            self.bounds[label] = (start, i + 1)
+
+    def get(self, label, default=None):
+        span = self.bounds.get(label)
+        return default if span is None else self.frame.iloc[span[0]:span[1]]
+
+
+@lru_cache(maxsize=1)
+def named_places_index() -> Slices:
+    """:func:`named_places` by normalised name."""
+    return Slices(named_places(), ["key"])
+
+
+@lru_cache(maxsize=1)
+def zip_counties_index() -> Slices:
+    """:func:`zip_counties` by (normalised name, state)."""
+    return Slices(zip_counties(), ["key", "state"])

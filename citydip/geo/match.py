@@ -108,6 +108,28 @@ class PlaceMatcher:
         return {(r.key, r.state): r for r in aliases().itertuples(index=False)}
 
     @cached_property
+    def _places_by_key(self) -> gazetteer.Slices:
+        return gazetteer.named_places_index()
+
+    @cached_property
+    def _city_states_by_key(self) -> dict[str, set[str]]:
+        out: dict[str, set[str]] = {}
+        for key, state in self._cities:
+            out.setdefault(key, set()).add(state)
+        return out
+
+    @cached_property
+    def _alias_states_by_key(self) -> dict[str, set[str]]:
+        out: dict[str, set[str]] = {}
+        for key, state in self._aliases:
+            out.setdefault(key, set()).add(state)
+        return out
+
+    @cached_property
+    def _zips_by_key_state(self) -> gazetteer.Slices:
+        return gazetteer.zip_counties_index()
+
+    @cached_property
     def _cbsa_info(self) -> pd.DataFrame:
         return self.delineation.cbsas.set_index("cbsa_code")
 
@@ -191,9 +213,8 @@ class PlaceMatcher:
             county = county if county and name.endswith(" county") else None
         if county is not None:
             return county[1], "county", f"county {county[0]}"
-        zips = gazetteer.zip_counties()
-        rows = zips[(zips.key == name) & (zips.state == state)]
-        if rows.empty:
+        rows = self._zips_by_key_state.get((name, state))
+        if rows is None:
             return None
         cbsas = []
         for county_name in rows.county_name:
@@ -216,9 +237,8 @@ class PlaceMatcher:
         the alias table, the only state with a place of that name, the most populous homonym.
         Coordinates farther away are reported in the note and otherwise ignored (geocoders
         confuse homonyms abroad)."""
-        places = gazetteer.named_places()
-        cands = places[places.key == name]
-        city_states = {s for (k, s) in self._cities if k == name}
+        cands = self._places_by_key.get(name, _NO_PLACES)
+        city_states = self._city_states_by_key.get(name, set())
         note = ""
         if np.isfinite(lat) and np.isfinite(lng) and not cands.empty:
             dist = gazetteer.haversine_km(lat, lng, cands.lat.to_numpy(), cands.lng.to_numpy())
@@ -226,9 +246,9 @@ class PlaceMatcher:
             if dist[j] <= MAX_STATE_DISTANCE_KM:
                 return str(cands.state.iloc[j]), f"state from coordinates ({dist[j]:.0f} km from {cands.name.iloc[j]})"
             note = f"coordinates {dist[j]:.0f} km from the nearest U.S. place of this name, ignored; "
-        alias_states = {s for (k, s) in self._aliases if k == name}
+        alias_states = self._alias_states_by_key.get(name, set())
         if len(alias_states) == 1:
-            return alias_states.pop(), note + "state from alias table"
+            return next(iter(alias_states)), note + "state from alias table"
         states = sorted(city_states | set(cands.state))
         if not states:
             return "", "no U.S. place of this name"
@@ -254,6 +274,9 @@ class PlaceMatcher:
             return Match(state=state, method="nearest_zip", note=note,
                          reason="place lies in a county outside every CBSA of this delineation")
         return Match(state=state, cbsa_code=county[1], method="nearest_zip", note=note)
+
+
+_NO_PLACES = pd.DataFrame(columns=["key", "name", "state", "lat", "lng", "population"])
 
 
 def _text(x: object) -> str:

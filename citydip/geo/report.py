@@ -16,7 +16,7 @@ import numpy as np
 import pandas as pd
 
 from citydip.atomic import atomic_csv
-from citydip.config import CURATED_DIR, PANEL_VINTAGE
+from citydip.config import PANEL_VINTAGE, curated_dir
 from citydip.errors import MissingSourceError
 from citydip.geo import delineations as dl
 from citydip.geo.crosswalk import titles_to_codes
@@ -135,39 +135,45 @@ def _read(key: str, data_dir: Path, reader: Callable[[Path], pd.DataFrame] | Non
     """The source's records, or None when its file is not in the data directory."""
     source = registry.get(key)
     try:
-        return (reader or source.reader)(source.path(data_dir, CURATED_DIR))
+        return (reader or source.reader)(source.path(data_dir, curated_dir()))
     except MissingSourceError:
         return None
 
 
-def match_titles(frame: pd.DataFrame, delineations: dict, dataset: str) -> DatasetMatch:
-    """ITA rows (by title) to March-2020 codes; one record per title."""
-    cw = titles_to_codes(frame["msa_title"].unique(), delineations, target=PANEL_VINTAGE)
+def match_titles(frame: pd.DataFrame, delineations: dict, dataset: str,
+                 crosswalk: pd.DataFrame | None = None) -> DatasetMatch:
+    """ITA rows (by title) to March-2020 codes; one record per title (``crosswalk`` if already made)."""
+    cw = crosswalk if crosswalk is not None else titles_to_codes(frame["msa_title"].unique(), delineations,
+                                                                 target=PANEL_VINTAGE)
     records = pd.DataFrame({"record_id": cw.title, "place": cw.title, "state": "", "cbsa_code": cw.cbsa_code,
                             "match_method": cw.method, "match_note": cw.note, "match_reason": cw.match_reason})
     return DatasetMatch(dataset, records)
 
 
 def match_all(data_dir: Path, progress: Callable[[str], None] | None = None,
-              datasets: list[str] | None = None) -> list[DatasetMatch]:
+              datasets: list[str] | None = None, frames: dict[str, pd.DataFrame] | None = None,
+              crosswalk: pd.DataFrame | None = None) -> list[DatasetMatch]:
     """Match every available place-bearing source (or only ``datasets``, names as in
-    :data:`PLACE_SOURCES` and :data:`TITLE_SOURCES`); sources not present are skipped."""
+    :data:`PLACE_SOURCES` and :data:`TITLE_SOURCES`); sources not present are skipped.
+    ``frames`` passes sources already read (by source key), ``crosswalk`` the ITA titles
+    already mapped, so that nothing is read or matched twice."""
     say = progress or (lambda _msg: None)
     wanted = (lambda name: True) if datasets is None else (lambda name: name in datasets)
+    frames = frames or {}
     delineations = dl.load(data_dir)
     matcher = PlaceMatcher(delineations[PANEL_VINTAGE])
     results = []
     for key, dataset in TITLE_SOURCES.items():
         if not wanted(dataset):
             continue
-        frame = _read(key, data_dir)
+        frame = frames[key] if key in frames else _read(key, data_dir)
         if frame is not None:
             say(dataset)
-            results.append(match_titles(frame, delineations, dataset))
+            results.append(match_titles(frame, delineations, dataset, crosswalk if key in frames else None))
     for dataset, (key, prepare, *reader) in PLACE_SOURCES.items():
         if not wanted(dataset):
             continue
-        frame = _read(key, data_dir, *reader)
+        frame = frames[key] if key in frames and not reader else _read(key, data_dir, *reader)
         if frame is None:
             continue
         say(dataset)

@@ -19,7 +19,7 @@ import numpy as np
 import pandas as pd
 
 from citydip import __version__, geo
-from citydip.config import CURATED_DIR, ITA_YEARS, PROJECT_ROOT
+from citydip.config import ITA_YEARS, PANEL_VINTAGE, PROJECT_ROOT, curated_dir
 from citydip.errors import OptionError
 from citydip.atomic import atomic_csv, atomic_parquet, atomic_write_text
 from citydip.geo.report import match_all, report_frame
@@ -67,93 +67,125 @@ class PanelBuild:
         }
 
 
-class _Inputs:
+class _Checksums:
     """Reads registered source files and records their checksums."""
 
-    def __init__(self, data_dir: Path) -> None:
-        self.data_dir = Path(data_dir)
+    def __init__(self, data_dir: Path, curated: Path) -> None:
+        self.data_dir, self.curated = Path(data_dir), Path(curated)
         self.sha256: dict[str, str] = {}
 
     def read(self, key: str, reader: Callable[[Path], pd.DataFrame] | None = None) -> pd.DataFrame:
         source = registry.get(key)
-        frame = (reader or source.reader)(source.path(self.data_dir, CURATED_DIR))
+        frame = (reader or source.reader)(source.path(self.data_dir, self.curated))
         self.checksum(key)
         return frame
 
     def checksum(self, key: str) -> None:
         """Record the sha256 of a source file (named relative to its root)."""
         source = registry.get(key)
-        path = source.path(self.data_dir, CURATED_DIR)
-        root = CURATED_DIR if source.curated else self.data_dir
+        path = source.path(self.data_dir, self.curated)
+        root = self.curated if source.curated else self.data_dir
         name = ("curated/" if source.curated else "") + str(path.relative_to(root))
         self.sha256[name] = hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+@dataclass
+class PanelInputs:
+    """Everything read and matched once, from which panels with any options are constructed."""
+
+    sha256: dict[str, str]
+    income: pd.DataFrame
+    gdp: pd.DataFrame
+    nation_gdp: pd.DataFrame
+    delineations: dict
+    matcher: geo.PlaceMatcher
+    place_results: list
+    cbsa_of: dict[str, pd.Series]
+    ita: pd.DataFrame
+    crosswalk: pd.DataFrame
+    ties: pd.DataFrame
+    members: pd.DataFrame
+    climactor_members: pd.DataFrame
+    lowy: pd.DataFrame
+    events: pd.DataFrame
+
+
+def load_inputs(data_dir: Path, progress: Callable[[str], None] | None = None) -> PanelInputs:
+    """Read the published files and the curated dataset, and match their places (March 2020)."""
+    say = progress or (lambda _m: None)
+    data_dir, curated_root = Path(data_dir), curated_dir()
+    files = _Checksums(data_dir, curated_root)
+    say("reading BEA controls")
+    income, gdp = files.read("bea_cainc1_msa"), files.read("bea_cagdp1_msa")
+    nation_gdp = files.read("bea_cagdp1_counties")
+    say("matching places to metros")
+    delineations = geo.load(data_dir)
+    for pair in geo.delineations.VINTAGE_SOURCES.values():
+        for key in pair:
+            files.checksum(key)
+    matcher = geo.PlaceMatcher(delineations[PANEL_VINTAGE])
+    say("reading exports, curated records and snapshots")
+    ita = files.read("ita_xlsx")
+    crosswalk = geo.titles_to_codes(ita.msa_title.unique(), delineations, target=PANEL_VINTAGE)
+    frames = {"ita_xlsx": ita, **{k: files.read(k) for k in ("lowy_2016", "lowy_2017", "lowy_2019",
+                                                              "climactor_2020", "climactor_2022")}}
+    for key in ("curated_sister_cities", "curated_network_memberships", "curated_consulate_events", "curated_errata"):
+        files.checksum(key)
+    place_results = match_all(data_dir, datasets=PANEL_PLACE_SOURCES, frames=frames, crosswalk=crosswalk)
+    cbsa_of = {r.dataset: r.records.set_index("record_id").cbsa_code for r in place_results}
+    return PanelInputs(
+        files.sha256, income, gdp, nation_gdp, delineations, matcher, place_results, cbsa_of, ita, crosswalk,
+        curated.load_sister_cities(curated_root), curated.load_network_memberships(curated_root),
+        _climactor_members(frames, place_results),
+        pd.concat([frames[f"lowy_{v}"] for v in (2016, 2017, 2019)], ignore_index=True),
+        curated.load_consulate_events(curated_root))
 
 
 def build_panel(data_dir: Path, options: PanelOptions | None = None,
                 progress: Callable[[str], None] | None = None) -> PanelBuild:
     """Build the panel from the published files in ``data_dir`` and the curated dataset."""
     options = options or PanelOptions()
-    data_dir = Path(data_dir)
-    say = progress or (lambda _m: None)
+    check_years(options)
+    return construct(load_inputs(data_dir, progress), options, progress)
+
+
+def check_years(options: PanelOptions) -> None:
     if options.first_year < ITA_YEARS.start or options.last_year > ITA_YEARS.stop - 1:
         raise OptionError(f"years {options.first_year}-{options.last_year} fall outside the export data "
                           f"({ITA_YEARS.start}-{ITA_YEARS.stop - 1})")
-    inputs = _Inputs(data_dir)
-    say("reading BEA controls")
-    income = inputs.read("bea_cainc1_msa")
-    gdp = inputs.read("bea_cagdp1_msa")
-    nation_gdp = inputs.read("bea_cagdp1_counties")
-    smp, cutoffs = sample.select(income, options)
+    if options.vintage != PANEL_VINTAGE:
+        raise OptionError(f"only the March-{PANEL_VINTAGE} delineation is available for the panel")
+
+
+def construct(inputs: PanelInputs, options: PanelOptions | None = None,
+              progress: Callable[[str], None] | None = None) -> PanelBuild:
+    """The panel for ``options`` from already-read inputs (fast: used for robustness variants)."""
+    options = options or PanelOptions()
+    check_years(options)
+    say = progress or (lambda _m: None)
+    smp, cutoffs = sample.select(inputs.income, options)
     codes = smp.cbsa_code.tolist()
-
-    say("matching places to metros")
-    delineations = geo.load(data_dir)
-    for pair in geo.delineations.VINTAGE_SOURCES.values():
-        for key in pair:
-            inputs.checksum(key)
-    matcher = geo.PlaceMatcher(delineations[options.vintage])
-    place_results = match_all(data_dir, datasets=PANEL_PLACE_SOURCES)
-    cbsa_of = {r.dataset: r.records.set_index("record_id").cbsa_code for r in place_results}
-
-    say("exports")
-    ita = inputs.read("ita_xlsx")
-    crosswalk = geo.titles_to_codes(ita.msa_title.unique(), delineations, target=options.vintage)
-    exp, exp_dropped = exports.metro_exports(ita, crosswalk, delineations, codes, options)
-
-    say("sister cities")
-    ties = curated.load_sister_cities()
-    inputs.checksum("curated_sister_cities")
-    sis, sis_dropped, sis_notes = sister.sister_measures(ties, cbsa_of["sister_cities (curated)"], codes, options)
-
-    say("networks")
-    members = curated.load_network_memberships()
-    inputs.checksum("curated_network_memberships")
-    clim = _climactor_members(inputs, matcher)
+    say("measures")
+    exp, exp_dropped = exports.metro_exports(inputs.ita, inputs.crosswalk, inputs.delineations, codes, options)
+    sis, sis_dropped, sis_notes = sister.sister_measures(inputs.ties, inputs.cbsa_of["sister_cities (curated)"],
+                                                         codes, options)
     net, net_dropped, net_notes = networks.network_measures(
-        members, cbsa_of["network_memberships (curated)"], clim, codes, options)
-
-    say("consulates")
-    lowy = pd.concat([inputs.read(f"lowy_{v}") for v in (2016, 2017, 2019)], ignore_index=True)
-    events = curated.load_consulate_events()
-    inputs.checksum("curated_consulate_events")
-    inputs.checksum("curated_errata")
-    cons = consulates.consulate_measures(lowy, events, matcher, codes, options.years, options)
-
+        inputs.members, inputs.cbsa_of["network_memberships (curated)"], inputs.climactor_members, codes, options)
+    cons = consulates.consulate_measures(inputs.lowy, inputs.events, inputs.matcher, codes, options.years, options)
     say("assembling")
-    ctl = controls.metro_controls(income, gdp, codes, options.years)
-    deflator = controls.gdp_deflator(nation_gdp, options.years, options.deflator_base_year)
+    ctl = controls.metro_controls(inputs.income, inputs.gdp, codes, options.years)
+    deflator = controls.gdp_deflator(inputs.nation_gdp, options.years, options.deflator_base_year)
     panel = (exp.merge(ctl, on=["cbsa_code", "year"]).merge(sis, on=["cbsa_code", "year"])
              .merge(net, on=["cbsa_code", "year"])
              .merge(cons.metro_year, on=["cbsa_code", "year"])
              .merge(smp[["cbsa_code", "cbsa_title", "rank", "size_class"]], on="cbsa_code"))
     panel["gdp_deflator"] = panel.year.map(deflator)
     panel = derive(panel)
-
-    report = _report(place_results, [exp_dropped, sis_dropped, net_dropped, cons.dropped])
+    report = _report(inputs.place_results, [exp_dropped, sis_dropped, net_dropped, cons.dropped])
     notes = {"sister_cities": sis_notes, "networks": net_notes, "consulates": cons.notes,
              "exports": [f"{int(panel.exports_missing.sum())} metro-years without exports",
                          f"boundary status counts: {panel.exports_boundary.value_counts().sort_index().to_dict()}"]}
-    return PanelBuild(schema.conform(panel), report, options, notes, inputs.sha256, cutoffs)
+    return PanelBuild(schema.conform(panel), report, options, notes, dict(inputs.sha256), cutoffs)
 
 
 #: Seed of the synthetic demo panel (fixed: the demo is the same everywhere).
@@ -176,18 +208,20 @@ def build_synthetic(options: PanelOptions | None = None, seed: int = SYNTHETIC_S
                       synthetic=True, truth=truth.as_dict())
 
 
-def _climactor_members(inputs: _Inputs, matcher: geo.PlaceMatcher) -> pd.DataFrame:
-    """(cbsa_code, network) of U.S. cities in the ClimActor snapshots for networks the panel knows."""
+def _climactor_members(frames: dict[str, pd.DataFrame], place_results) -> pd.DataFrame:
+    """(cbsa_code, network) of U.S. cities in the ClimActor snapshots for networks the panel
+    knows, placed by the place-matching results of those snapshots."""
+    matched = {r.dataset: r.records.set_index("record_id").cbsa_code for r in place_results}
     parts = []
-    for key in ("climactor_2020", "climactor_2022"):
-        frame = climactor.us_cities(inputs.read(key))
+    for key, dataset in (("climactor_2020", "climactor U.S. cities 2020"),
+                         ("climactor_2022", "climactor U.S. cities 2022")):
+        frame = climactor.us_cities(frames[key])
         flags = climactor.network_indicators(frame)
-        city = frame["name"].str.replace(r",\s*[A-Z]{2}$", "", regex=True)
-        state = frame["name"].str.extract(r",\s*([A-Z]{2})$")[0].fillna("")
-        codes = [matcher.match_one(c, s).cbsa_code for c, s in zip(city, state)]
+        ids = frame["snapshot"].astype(str) + " row " + frame["source_row"].astype(str)
+        codes = ids.map(matched[dataset]).fillna("").to_numpy()
         for source, net in networks.CLIMACTOR_NETWORKS.items():
             member = flags[source].to_numpy(dtype=bool)
-            parts.append(pd.DataFrame({"cbsa_code": np.asarray(codes)[member], "network": net}))
+            parts.append(pd.DataFrame({"cbsa_code": codes[member], "network": net}))
     out = pd.concat(parts, ignore_index=True)
     return out[out.cbsa_code != ""].drop_duplicates().reset_index(drop=True)
 

@@ -88,7 +88,8 @@ class RawTable:
     # -- cells ----------------------------------------------------------------------
     def text(self, column: str, *, required: bool = False) -> pd.Series:
         """Stripped text of a column ('' for empty cells); ``required`` forbids empty cells."""
-        values = self.frame[column].map(_cell_text)
+        cells = self.frame[column]
+        values = cells.str.strip() if cells.map(type).eq(str).all() else cells.map(_cell_text)
         if required:
             empty = values.eq("")
             if empty.any():
@@ -106,9 +107,11 @@ class RawTable:
         """
         markers = frozenset(markers)
         raw = self.frame[column].tolist()
-        out = np.empty(len(raw), dtype="float64")
-        for i, cell in enumerate(raw):
-            out[i] = self._parse_number(cell, i, column, markers, allow_empty)
+        out = self._parse_text_column(column, markers, allow_empty)
+        if out is None:  # mixed cells (spreadsheets): parse one by one
+            out = np.empty(len(raw), dtype="float64")
+            for i, cell in enumerate(raw):
+                out[i] = self._parse_number(cell, i, column, markers, allow_empty)
         values = pd.Series(out, index=self.frame.index, name=column)
         finite = np.isfinite(out)
         if integer:
@@ -135,6 +138,23 @@ class RawTable:
         """Parse a year column as nullable Int64 within ``[first, last]``."""
         values = self.numeric(column, allow_empty=allow_empty, integer=True, minimum=first, maximum=last)
         return values.astype("Int64")
+
+    def _parse_text_column(self, column: str, markers: frozenset[str], allow_empty: bool) -> np.ndarray | None:
+        """Vectorised parse of an all-text column (delimited files); None if cells are not all text.
+        Any cell that is not a plain number, a marker or an allowed empty cell is handed to the
+        cell-by-cell parser, which raises the error naming its row."""
+        cells = self.frame[column]
+        if not cells.map(type).eq(str).all():
+            return None
+        text = cells.str.strip()
+        missing = text.isin(list(markers)) | (text.eq("") & allow_empty)
+        number = text.str.fullmatch(_NUMBER.pattern) & ~missing
+        bad = ~(number | missing)
+        if bad.any():
+            i = int(np.argmax(bad.to_numpy()))
+            self._parse_number(cells.iloc[i], i, column, markers, allow_empty)  # raises
+        out = pd.to_numeric(text.where(number), errors="coerce").to_numpy(dtype="float64")
+        return out
 
     def _parse_number(self, cell: object, i: int, column: str, markers: frozenset[str], allow_empty: bool) -> float:
         if cell is None or (isinstance(cell, float) and np.isnan(cell)):

@@ -48,7 +48,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from citydip.config import CURATED_DIR, EARLIEST_RECORD_YEAR, LATEST_RECORD_YEAR
+from citydip.config import EARLIEST_RECORD_YEAR, LATEST_RECORD_YEAR, curated_dir as default_curated_dir
 from citydip.errors import OptionError, SourceFileError
 from citydip.sources._io import RawTable, read_delimited
 from citydip.sources.registry import SourceFile, register
@@ -732,7 +732,7 @@ def apply_errata(frame: pd.DataFrame, errata: pd.DataFrame | str | Path, dataset
 # -- convenience -------------------------------------------------------------------------------------
 def _load(reader: Callable[[Path], pd.DataFrame], filename: str, dataset: str, curated_dir: str | Path | None,
           corrections: bool) -> pd.DataFrame:
-    root = Path(curated_dir) if curated_dir is not None else CURATED_DIR
+    root = Path(curated_dir) if curated_dir is not None else default_curated_dir()
     frame = reader(root / filename)
     if corrections:
         frame = apply_errata(frame, read_errata(root / ERRATA_FILE), dataset)
