@@ -10,9 +10,6 @@ from citydip import __version__
 from citydip.config import DATA_DIR_ENV, data_dir
 from citydip.errors import CitydipError, MissingSourceError
 
-NOT_YET = {
-    "report": "execute the notebooks into results/",
-}
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -35,9 +32,17 @@ def _parser() -> argparse.ArgumentParser:
     e = sub.add_parser("estimate", help="fit the model catalogue on the built panel; write estimates.csv")
     e.add_argument("--panel", default="build/panel.parquet", help="panel written by `citydip build`")
     e.add_argument("--out", default="build", help="output folder (default: build/)")
-    for name, what in NOT_YET.items():
-        sub.add_parser(name, help=f"{what} (not yet available)")
-    sub.add_parser("replicate", help="run everything that is available, in order")
+    r = sub.add_parser("report", help="execute every notebook into results/ (executed .ipynb and .html, tables, "
+                                      "figures, results/README.md)")
+    r.add_argument("--build-dir", default="build", help="folder with the panel and estimates (default: build/)")
+    r.add_argument("--results", default="results", help="output folder (default: results/)")
+    r.add_argument("--workers", type=int, default=2, help="notebooks executed at a time (default 2)")
+    rep = sub.add_parser("replicate", help="build the panel, estimate, and execute every notebook into results/ "
+                                            "(the synthetic demo panel when no published files are found)")
+    rep.add_argument("--build-dir", default="build", help="working folder (default: build/)")
+    rep.add_argument("--results", default="results", help="output folder (default: results/)")
+    rep.add_argument("--workers", type=int, default=2, help="notebooks executed at a time (default 2)")
+    rep.add_argument("--force", action="store_true", help="rebuild and re-estimate even if nothing changed")
     return parser
 
 
@@ -55,6 +60,8 @@ def _panel_arguments(p: argparse.ArgumentParser) -> None:
                        help=f"default {getattr(d, name)} (see the codebook)")
     p.add_argument("--synthetic", action="store_true", help="build the synthetic demo panel (known true effects)")
     p.add_argument("--summary", action="store_true", help="print coverage by year after building")
+    p.add_argument("--variants", action="store_true", help="also write the robustness variants (one contested "
+                                                           "choice switched at a time) to OUT/variants/")
 
 
 def _options(args: argparse.Namespace):
@@ -73,7 +80,7 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     root = data_dir(args.data_dir)
     try:
-        return COMMANDS.get(args.command, _not_yet)(args, root)
+        return COMMANDS[args.command](args, root)
     except CitydipError as exc:
         print(f"citydip {args.command}: error: {exc}", file=sys.stderr)
         return 1
@@ -115,21 +122,21 @@ def _fetch(args: argparse.Namespace, root: Path) -> int:
 
 
 def _build(args: argparse.Namespace, root: Path) -> int:
+    from citydip import pipeline
     from citydip.panel import build, summary
 
     options = _options(args)
     if args.synthetic:
-        result = build.build_synthetic(options)
         print(SYNTHETIC_BANNER)
-    else:
-        try:
-            result = build.build_panel(root, options, progress=lambda m: print(f"  {m} ...", file=sys.stderr))
-        except MissingSourceError as exc:
-            print(f"citydip build: error: {exc}\nThe panel needs the published files: run `citydip fetch` (and the "
-                  "manual steps it prints), point --data-dir at them, or build the demo with --synthetic.",
-                  file=sys.stderr)
-            return 1
-    paths = build.write_outputs(result, Path(args.out))
+    try:
+        result = pipeline.write_panel(root, Path(args.out), options, synthetic=args.synthetic,
+                                      with_variants=args.variants, say=lambda m: print(f"  {m} ...", file=sys.stderr))
+    except MissingSourceError as exc:
+        print(f"citydip build: error: {exc}\nThe panel needs the published files: run `citydip fetch` (and the "
+              "manual steps it prints), point --data-dir at them, or build the demo with --synthetic.",
+              file=sys.stderr)
+        return 1
+    paths = {k: Path(args.out) / f for k, f in build.OUTPUT_FILES.items()}
     print(f"panel: {len(result.panel):,} rows ({result.panel.cbsa_code.nunique()} metros x "
           f"{options.first_year}-{options.last_year}) -> {paths['panel']}")
     for key in ("codebook", "report", "provenance"):
@@ -160,51 +167,47 @@ SYNTHETIC_BANNER = ("*" * 78 + "\n*  SYNTHETIC DEMO PANEL: generated with known 
                     + "*" * 78)
 
 
-def _replicate(args: argparse.Namespace, root: Path) -> int:
-    """Everything available, in order: validate and match, then build the panel (the
-    synthetic demo panel, announced loudly, when the published files are absent)."""
-    from citydip.panel.options import PanelOptions
+def _report(args: argparse.Namespace, root: Path) -> int:
+    from citydip.report import execute
 
-    real = _has_raw_data(root)
-    status = 0
+    build_dir = Path(args.build_dir)
+    if not (build_dir / "estimates.csv").is_file():
+        print(f"citydip report: error: {build_dir}/estimates.csv not found; run `citydip build` and "
+              "`citydip estimate` first (or `citydip replicate`)", file=sys.stderr)
+        return 1
+    runs = execute.run_all(Path(args.results), build_dir, workers=args.workers,
+                           progress=lambda m: print(f"  {m}", file=sys.stderr))
+    print(f"{len(runs)} notebooks executed into {args.results}/; map of outputs: {args.results}/README.md")
+    return 0
+
+
+def _replicate(args: argparse.Namespace, root: Path) -> int:
+    """Build, estimate and report, reusing what is current; the synthetic demo without data."""
+    import time
+
+    from citydip import pipeline
+
+    start = time.perf_counter()
+    real = pipeline.has_raw_data(root)
     if real:
-        args.no_match, args.report_dir = True, "build"
-        status = _validate(args, root)
+        print(f"Data: published files found in {root}")
     else:
         print(f"No published data in {root}: running on the SYNTHETIC demo panel.\n"
               "Get the real files with `citydip fetch` (and the manual steps it prints).")
-    d = PanelOptions()
-    build_args = argparse.Namespace(out="build", top=d.top_n, rank_year=d.rank_year, codes=None,
-                                    years=f"{d.first_year}-{d.last_year}", synthetic=not real, summary=True,
-                                    **{k: getattr(d, k) for k in _choices()})
-    status = max(status, _build(build_args, root))
-    if status == 0:
-        status = _estimate(argparse.Namespace(panel="build/panel.parquet", out="build"), root)
-    for name, what in NOT_YET.items():
-        print(f"citydip {name}: not yet available ({what})")
-    return status
-
-
-def _choices():
-    from citydip.panel.options import CHOICES
-
-    return CHOICES
-
-
-def _has_raw_data(root: Path) -> bool:
-    """True when the export workbook, the only panel outcome, is in the data directory."""
-    from citydip.sources import registry
-
-    return registry.get("ita_xlsx").path(root, Path(".")).is_file()
-
-
-def _not_yet(args: argparse.Namespace, root: Path) -> int:
-    print(f"citydip {args.command}: not yet available ({NOT_YET[args.command]}).")
+        print(SYNTHETIC_BANNER)
+    times = pipeline.replicate(root, Path(args.build_dir), Path(args.results), workers=args.workers,
+                               force=args.force)
+    total = time.perf_counter() - start
+    print(f"replicate finished in {total:.1f} s (panel {times.build:.1f} s, estimates {times.estimate:.1f} s, "
+          f"notebooks {times.report:.1f} s{'; reused: ' + ', '.join(times.reused) if times.reused else ''})")
+    print(f"results: {args.results}/README.md maps every table and figure to the notebook that makes it")
+    if not real:
+        print(SYNTHETIC_BANNER)
     return 0
 
 
 COMMANDS = {"validate": _validate, "fetch": _fetch, "match": _match, "build": _build, "estimate": _estimate,
-            "replicate": _replicate}
+            "report": _report, "replicate": _replicate}
 
 if __name__ == "__main__":
     sys.exit(main())

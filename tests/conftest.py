@@ -24,11 +24,19 @@ def real_data() -> Path:
 
 
 @pytest.fixture(scope="session")
-def real_build(real_data):
-    """The real panel built once per test session with the default options (~12 s)."""
-    from citydip.panel.build import build_panel
+def real_inputs(real_data):
+    """The published files and curated dataset read and matched once per test session (~15 s)."""
+    from citydip.panel.build import load_inputs
 
-    return build_panel(real_data)
+    return load_inputs(real_data)
+
+
+@pytest.fixture(scope="session")
+def real_build(real_inputs):
+    """The real panel with the default options, from the session's inputs."""
+    from citydip.panel.build import construct
+
+    return construct(real_inputs)
 
 
 @pytest.fixture(scope="session")

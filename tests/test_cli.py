@@ -65,9 +65,9 @@ def test_data_dir_from_environment(capsys, data_dir, monkeypatch):
     assert f"data directory: {data_dir}" in out
 
 
-def test_report_says_not_yet(capsys):
-    status, out, _ = run(capsys, "report")
-    assert status == 0 and "not yet available" in out
+def test_report_without_estimates_says_what_to_run(capsys, tmp_path):
+    status, _, err = run(capsys, "report", "--build-dir", str(tmp_path / "none"))
+    assert status == 1 and "citydip replicate" in err and "estimates.csv" in err
 
 
 def test_estimate_without_a_panel_says_build_first(capsys, tmp_path):
@@ -96,12 +96,3 @@ def test_bad_build_options_are_clear_errors(capsys, tmp_path):
     assert status == 1 and "top_n must be at least 1" in err
     status, _, err = run(capsys, "build", "--synthetic", "--years", "2010-2005", "--out", str(tmp_path))
     assert status == 1 and "is empty" in err
-
-
-def test_replicate_without_data_runs_the_synthetic_demo(capsys, tmp_path, monkeypatch):
-    monkeypatch.chdir(tmp_path)
-    status, out, _ = run(capsys, "--data-dir", str(tmp_path / "nothing"), "replicate")
-    assert status == 0 and "SYNTHETIC" in out
-    assert (tmp_path / "build" / "panel.parquet").is_file()
-    estimates = pd.read_csv(tmp_path / "build" / "estimates.csv")
-    assert estimates.data.str.startswith("SYNTHETIC").all() and estimates.model.str.startswith("M4").any()

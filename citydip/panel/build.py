@@ -48,12 +48,14 @@ class PanelBuild:
     size_cutoffs: dict = field(default_factory=dict)
     synthetic: bool = False
     truth: dict = field(default_factory=dict)   #: true parameters of a synthetic panel
+    build_key: str = ""                           #: fingerprint of inputs, options and code (see pipeline)
 
     def provenance(self) -> dict:
         return {
             "citydip_version": __version__,
             "git_commit": _git_commit(),
             "synthetic": self.synthetic,
+            "build_key": self.build_key,
             **({"synthetic_truth": self.truth} if self.synthetic else {}),
             "options": self.options.as_dict(),
             "size_class_cutoffs_persons": self.size_cutoffs,
@@ -234,12 +236,16 @@ def _report(place_results, dropped: list[pd.DataFrame]) -> pd.DataFrame:
 
 
 # -- writing ----------------------------------------------------------------------------------------
+#: The four outputs of a build, by key.
+OUTPUT_FILES = {"panel": "panel.parquet", "codebook": "codebook.md", "report": "match_report.csv",
+                "provenance": "provenance.json"}
+
+
 def write_outputs(build: PanelBuild, out_dir: Path) -> dict[str, Path]:
     """Write the four outputs atomically; returns their paths."""
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
-    paths = {"panel": out_dir / "panel.parquet", "codebook": out_dir / "codebook.md",
-             "report": out_dir / "match_report.csv", "provenance": out_dir / "provenance.json"}
+    paths = {k: out_dir / name for k, name in OUTPUT_FILES.items()}
     atomic_parquet(build.panel, paths["panel"])
     atomic_write_text(paths["codebook"], codebook(build))
     atomic_csv(build.report, paths["report"])

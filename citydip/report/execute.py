@@ -70,6 +70,7 @@ def run_all(results: Path, build: Path, *, sources: list[Path] | None = None, wo
             progress: Callable[[str], None] | None = None) -> list[NotebookRun]:
     """Execute the notebooks (``workers`` at a time) and write ``results/README.md``."""
     say = progress or (lambda _m: None)
+    results, build = Path(results).resolve(), Path(build).resolve()  # kernels run in the project folder
     sources = sources if sources is not None else notebook_sources()
     if not sources:
         raise CitydipError(f"no notebooks found in {NOTEBOOKS_DIR}")

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import json
 import os
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import cached_property
 from pathlib import Path
 
@@ -71,6 +71,14 @@ class Context:
     def match_report(self) -> pd.DataFrame:
         return pd.read_csv(self.build / "match_report.csv", keep_default_na=False)
 
+    @cached_property
+    def variants(self) -> tuple[list[dict], dict[str, pd.DataFrame]]:
+        """The robustness variants of the panel (index, panels by name); empty for the synthetic
+        demo or a build made without ``--variants`` (see :mod:`citydip.panel.variants`)."""
+        from citydip.panel.variants import read_variants
+
+        return read_variants(self.build / "variants")
+
     def read(self, name: str) -> pd.DataFrame:
         """Any CSV output of the build folder (e.g. 'forest_importance')."""
         return pd.read_csv(self.build / f"{name}.csv", keep_default_na=False)
@@ -90,6 +98,8 @@ class Context:
             paths.append(atomic_csv(frame, folder / f"{name}.csv"))
             paths.append(atomic_write_text(folder / f"{name}.md", _markdown(frame, caption, self.synthetic)))
         else:
+            if self.synthetic and "SYNTHETIC" not in table.caption:
+                table = replace(table, caption=f"SYNTHETIC DEMO DATA, NOT REAL. {table.caption}".strip())
             for suffix in (".md", ".tex", ".html"):
                 paths.append(table.write(folder / f"{name}{suffix}"))
         self._record(paths, "table", cell, caption)
