@@ -108,6 +108,11 @@ def _match(args: argparse.Namespace, root: Path) -> int:
     print("Place matching (March-2020 CBSAs):")
     for r in results:
         print("  " + r.summary)
+    curated = [r for r in results if r.dataset.endswith("(curated)")]
+    for r in curated:  # the place check of the curated dataset: every unplaced row by record_id
+        for row in r.unmatched().itertuples():
+            print(f"  place check: {r.dataset.split()[0]}.csv record {row.record_id} ({row.place}, {row.state}) "
+                  f"is in no March-2020 metro: {row.reason}")
     path = write_report(results, Path(args.report_dir))
     print(f"match report: {path}")
     return 0

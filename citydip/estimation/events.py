@@ -106,7 +106,7 @@ def event_study(panel: pd.DataFrame, treatment: str = "network", outcome: str = 
         R[np.arange(len(leads)), leads] = 1.0
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            test = fit.wald_test(R=R)
+            test = fit.wald_test(R=R, distribution="chi2")
         pretrend.update(wald_chi2=float(test["statistic"]), p_value=float(test["pvalue"]))
     cohorts = (first[first.notna() & ~first.index.isin(early.index)].value_counts().sort_index()
                .rename_axis("first_year").reset_index(name="metros"))

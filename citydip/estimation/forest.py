@@ -26,15 +26,18 @@ design, not the algorithm:
 * fit: out-of-fold R^2 of ``cv_folds``-fold cross-validation (shuffled, seeded), pooled
   over the folds, for both models; for the random forest also the out-of-bag R^2 of the
   forest fitted on all metros;
-* importance instead of EIM: permutation importance
-  (``sklearn.inspection.permutation_importance``) on the held-out fold of each
+* importance instead of EIM: permutation importance on the held-out fold of each
   cross-validation split, ``n_repeats`` permutations per fold (seeded); the importance of a
   feature is the drop in held-out R^2 when its values are shuffled; ``mean`` and ``sd`` are
   over the ``cv_folds * n_repeats`` values (the spread across folds and permutations, not a
   standard error). Held-out data keep the importance from rewarding what the trees merely
-  memorised;
-* partial dependence curves (``sklearn.inspection.partial_dependence``, brute force) of
-  every feature, from the model fitted on all metros;
+  memorised. :func:`permutation_importance_r2` gives the numbers of
+  ``sklearn.inspection.permutation_importance(scoring="r2")`` (the same permutations) but
+  predicts all permuted copies of a fold at once;
+* partial dependence curves (brute force: the mean prediction over all metros with the
+  feature set to a grid value) of every feature, from the model fitted on all metros, on
+  the grid of ``sklearn.inspection.partial_dependence`` (:func:`pdp_grid`), all grid
+  values of a feature predicted at once;
 * interaction strength instead of the pairwise EIM: Friedman's H statistic for every pair
   of features (Friedman & Popescu 2008, "Predictive learning via rule ensembles", *Annals of
   Applied Statistics* 2(3), 916-954, eq. 44), computed from partial dependence functions
@@ -198,7 +201,6 @@ def forest_analysis(
     seeded throughout: the same arguments give identical results.
     """
     from sklearn.base import clone
-    from sklearn.inspection import partial_dependence, permutation_importance
     from sklearn.metrics import r2_score
     from sklearn.model_selection import KFold
 
@@ -219,14 +221,16 @@ def forest_analysis(
 
     # -- cross-validation: out-of-fold R^2 and held-out permutation importance ----------------------
     folds = KFold(n_splits=cv_folds, shuffle=True, random_state=seed)
+    # The folds' forests need no out-of-bag score; it is computed after the trees are grown,
+    # so leaving it out does not change them.
+    fold_base = clone(base).set_params(oob_score=False) if model == "random_forest" else base
     oof = np.empty(n)
     draws = []
     for k, (train, test) in enumerate(folds.split(X)):
-        fitted = clone(base).fit(X[train], y[train])
+        fitted = clone(fold_base).fit(X[train], y[train])
         oof[test] = fitted.predict(X[test])
-        perm = permutation_importance(fitted, X[test], y[test], scoring="r2", n_repeats=n_repeats,
-                                      random_state=seed + k, n_jobs=1)
-        draws.append(perm.importances)
+        draws.append(permutation_importance_r2(fitted, X[test], y[test], n_repeats=n_repeats,
+                                               random_state=seed + k))
     values = np.concatenate(draws, axis=1)  # p x (cv_folds * n_repeats)
     r2_cv = float(r2_score(y, oof))
 
@@ -248,11 +252,11 @@ def forest_analysis(
     # -- partial dependence ---------------------------------------------------------------------------
     curves = []
     for j, name in enumerate(features):
-        pd_j = partial_dependence(estimator, X, [j], kind="average", method="brute",
-                                  grid_resolution=grid_resolution, percentiles=(0.05, 0.95))
-        grid = np.asarray(pd_j["grid_values"][0], dtype="float64")
+        grid = pdp_grid(X[:, j], grid_resolution, name=name)
+        at = np.zeros((len(grid), X.shape[1]))  # only column j of the points is read
+        at[:, j] = grid
         curves.append(pd.DataFrame({"feature": name, "value": grid,
-                                    "prediction": np.asarray(pd_j["average"][0], dtype="float64")}))
+                                    "prediction": partial_dependence_at(estimator, X, [j], points=at)}))
     pdp = pd.concat(curves, ignore_index=True)[PDP_COLUMNS]
 
     # -- Friedman's H for every pair --------------------------------------------------------------------
@@ -270,6 +274,81 @@ def forest_analysis(
                 "estimator_params": estimator.get_params()}
     return ForestResult(model, outcome, features, seed, n, used_years, r2_cv, r2_oob,
                         importance[IMPORTANCE_COLUMNS], ranking, pdp, interactions, data, estimator, settings, notes)
+
+
+def permutation_importance_r2(model, X: np.ndarray, y: np.ndarray, *, n_repeats: int,
+                              random_state=None) -> np.ndarray:
+    """Permutation importance with R^2 as score: a ``(n_features, n_repeats)`` array of the
+    R^2 on ``X, y`` minus the R^2 with one column shuffled.
+
+    Equal to ``sklearn.inspection.permutation_importance(model, X, y, scoring="r2",
+    n_repeats=n_repeats, random_state=random_state).importances``, with the same
+    permutations, but ``X`` and all its ``n_features * n_repeats`` permuted copies are
+    stacked into one matrix and predicted in a single call (for a forest, one pass over the
+    trees instead of one per copy). Row by row the predictions are those of separate calls.
+
+    The permutations follow scikit-learn: one seed ``s`` is drawn from ``random_state``;
+    each column starts a fresh ``RandomState(s)`` and an index array ``0..n-1``; before each
+    repeat the index array is shuffled in place (the shuffles accumulate) and the column as
+    permuted in the previous repeat is re-indexed by it.
+    """
+    from sklearn.utils import check_random_state
+
+    predict = _predictor(model)
+    X = np.asarray(X, dtype="float64")
+    y = np.asarray(y, dtype="float64")
+    n, p = X.shape
+    seed = check_random_state(random_state).randint(np.iinfo(np.int32).max + 1)
+    blocks = np.broadcast_to(X, (1 + p * n_repeats, n, p)).copy()  # block 0: X as it is
+    for j in range(p):
+        rng = np.random.RandomState(seed)
+        order = np.arange(n)
+        column = X[:, j].copy()
+        for r in range(n_repeats):
+            rng.shuffle(order)
+            column = column[order]
+            blocks[1 + j * n_repeats + r, :, j] = column
+    predictions = np.asarray(predict(blocks.reshape(-1, p)), dtype="float64").reshape(len(blocks), n)
+    scores = _r2_rows(y, predictions)
+    return scores[0] - scores[1:].reshape(p, n_repeats)
+
+
+def _r2_rows(y: np.ndarray, predictions: np.ndarray) -> np.ndarray:
+    """R^2 of each row of ``predictions`` against ``y``, as ``sklearn.metrics.r2_score``:
+    ``1 - sum (y - yhat)^2 / sum (y - mean y)^2``; with constant ``y``, 1 for a perfect
+    prediction and 0 otherwise; NaN for fewer than two observations."""
+    if len(y) < 2:
+        return np.full(len(predictions), np.nan)
+    numerator = np.sum((y - predictions) ** 2, axis=1)
+    denominator = np.sum((y - np.mean(y)) ** 2)
+    if denominator == 0:
+        return np.where(numerator == 0, 1.0, 0.0)
+    return 1 - numerator / denominator
+
+
+def pdp_grid(x: np.ndarray, grid_resolution: int, percentiles: tuple[float, float] = (0.05, 0.95),
+             name: str = "feature") -> np.ndarray:
+    """The grid of a partial dependence curve of the values ``x``, as scikit-learn's
+    ``partial_dependence`` builds it: the sorted distinct values if there are fewer than
+    ``grid_resolution``, else ``grid_resolution`` evenly spaced points from the lower to the
+    upper percentile (both included).
+
+    The percentiles are ``scipy.stats.mstats.mquantiles`` with its defaults
+    ``alphap = betap = 0.4``: the quantile at probability ``q`` interpolates linearly
+    between order statistics at position ``n q + 0.4 + 0.2 q`` (1-based), not at
+    ``(n - 1) q + 1`` as ``numpy.quantile``'s default does.
+    """
+    from scipy.stats.mstats import mquantiles
+
+    x = np.asarray(x, dtype="float64")
+    uniques = np.unique(x)
+    if len(uniques) < grid_resolution:
+        return uniques
+    low, high = np.asarray(mquantiles(x, prob=percentiles, axis=0), dtype="float64")
+    if np.allclose(low, high):
+        raise CitydipError(f"forest analysis: the {percentiles} percentiles of {name} coincide; "
+                           "no grid for its partial dependence")
+    return np.linspace(low, high, num=grid_resolution, endpoint=True)
 
 
 def _rank(values: pd.Series) -> np.ndarray:
@@ -327,7 +406,9 @@ def friedman_h2(model, X: np.ndarray, a: int, b: int, *, _single: dict | None = 
     joint = _centred(partial_dependence_at(model, X, [a, b]))
     rest = joint - single[a] - single[b]
     numerator, denominator = float(np.sum(rest ** 2)), float(np.sum(joint ** 2))
-    scale = float(np.sum(_centred(np.asarray(_predictor(model)(X), dtype="float64")) ** 2))
+    if "scale" not in single:  # the same for every pair of a table
+        single["scale"] = float(np.sum(_centred(np.asarray(_predictor(model)(X), dtype="float64")) ** 2))
+    scale = single["scale"]
     tolerance = 1e-12 * max(scale, denominator, 1e-300)
     if denominator <= tolerance:
         return 0.0, 0.0

@@ -295,7 +295,8 @@ def synthetic_panel(
     pop_in_rank_year = pop_all[:, pop_years == rank_year][:, 0]
     rank = np.empty(n, dtype=np.int64)
     rank[np.argsort(-pop_in_rank_year, kind="stable")] = np.arange(1, n + 1)
-    size_class = size_classes(pop_in_rank_year, tercile_cutoffs(pop_in_rank_year))
+    cutoffs = tercile_cutoffs(pop_in_rank_year)
+    size_class = size_classes(pop_in_rank_year, cutoffs)
     mid = size_class == "mid"
 
     # -- income and GDP ----------------------------------------------------------------------
@@ -431,5 +432,6 @@ def synthetic_panel(
     })
     panel["diplomacy_index"] = diplomacy_index(panel)
     panel = schema.conform(panel)
-    panel.attrs = {"synthetic": True, "synthetic_seed": int(seed)}
+    panel.attrs = {"synthetic": True, "synthetic_seed": int(seed),
+                   "size_cutoffs": {"small_below": float(cutoffs[0]), "large_from": float(cutoffs[1])}}
     return panel, truth

@@ -28,7 +28,8 @@ VARIANTS: dict[str, tuple[str, dict]] = {
     "sister-strict": ("sister-city counts also leave out friendship cities and years taken from article dates",
                       {"exclude_sister_kinds": ("intent", "planned", "domestic", "friendship", "article_date")}),
     "consulates-snapshots-only": ("consular posts only in the Lowy snapshot years (2016, 2017, 2019); other "
-                                  "years missing", {"consulate_fill": "snapshots_only"}),
+                                  "years missing, so models with a consulate measure use those three years only",
+                                  {"consulate_fill": "snapshots_only"}),
     "consulates-all-countries": ("consular posts of every sending country in each Lowy vintage, not only the "
                                  "countries present in all three", {"consulate_countries": "all"}),
     "consulates-lowy-as-published": ("the Lowy 2016 file as published (documented omissions not filled)",

@@ -201,13 +201,17 @@ def _offsets(n: int) -> np.ndarray:
 
 
 def _interval(rows: pd.DataFrame) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Estimates and 95% bounds; a bound the table lacks is estimate -/+ 1.96 standard errors."""
+    """Estimates and 95% bounds; a bound the table lacks is estimate -/+ 1.96 standard errors,
+    except for wild-bootstrap rows, whose standard error is not the one their p-value rests on
+    (they get no interval rather than a wrong one)."""
     est = rows["estimate"].to_numpy(dtype=float)
     nan = np.full(len(rows), np.nan)
     low = rows["conf_low"].to_numpy(dtype=float) if "conf_low" in rows else nan
     high = rows["conf_high"].to_numpy(dtype=float) if "conf_high" in rows else nan
     if "std_error" in rows:
         se = rows["std_error"].to_numpy(dtype=float)
+        if "vcov_type" in rows:
+            se = np.where(rows["vcov_type"].astype(str).str.startswith("wild"), np.nan, se)
         low = np.where(np.isnan(low), est - Z95 * se, low)
         high = np.where(np.isnan(high), est + Z95 * se, high)
     return est, low, high

@@ -26,6 +26,7 @@ from citydip.config import PROJECT_ROOT
 
 BUILD_DIR_ENV = "CITYDIP_BUILD_DIR"
 RESULTS_DIR_ENV = "CITYDIP_RESULTS_DIR"
+SYNTHETIC_MARK = "SYNTHETIC DEMO DATA"
 SYNTHETIC_BANNER = "SYNTHETIC DEMO DATA: every number below comes from the synthetic panel, NOT from real data."
 
 
@@ -81,7 +82,7 @@ class Context:
 
     def read(self, name: str) -> pd.DataFrame:
         """Any CSV output of the build folder (e.g. 'forest_importance')."""
-        return pd.read_csv(self.build / f"{name}.csv", keep_default_na=False)
+        return pd.read_csv(self.build / f"{name}.csv")
 
     @property
     def data_label(self) -> str:
@@ -109,8 +110,9 @@ class Context:
         """Save a matplotlib figure to ``results/figures/name.png`` (byte-stable) and record it."""
         from citydip.report.figures import save_figure
 
-        if self.synthetic and fig.axes:
-            fig.suptitle("SYNTHETIC DEMO DATA", color="firebrick", fontsize=9, y=0.995)
+        if self.synthetic and fig.axes and not fig.get_suptitle().startswith(SYNTHETIC_MARK):
+            title = fig.get_suptitle()  # placed by the layout engine (no fixed y), above any title
+            fig.suptitle(SYNTHETIC_MARK + (f"\n{title}" if title else ""), color="firebrick", fontsize=9)
         path = self.results / "figures" / f"{name}.png"
         save_figure(fig, path)
         self._record([path], "figure", cell, caption)
@@ -128,6 +130,7 @@ class Context:
 def start(notebook: str) -> Context:
     """The context of ``notebook``; prints the data label (loudly when synthetic)."""
     ctx = Context(notebook, build_dir(), results_dir())
+    _inline_figures()
     (ctx.results / ".manifest" / f"{notebook}.json").unlink(missing_ok=True)
     if not (ctx.build / "panel.parquet").is_file():
         raise FileNotFoundError(f"{ctx.build / 'panel.parquet'} not found: run `citydip build` and "
@@ -143,3 +146,14 @@ def _markdown(frame: pd.DataFrame, caption: str, synthetic: bool) -> str:
     head = "**SYNTHETIC DEMO DATA, NOT REAL.**\n\n" if synthetic else ""
     title = f"{caption}\n\n" if caption else ""
     return head + title + frame.to_markdown(index=False, floatfmt=".4g") + "\n"
+
+
+def _inline_figures() -> None:
+    """In a kernel, show matplotlib ``Figure`` objects as PNG images in the executed notebook."""
+    try:
+        from IPython import get_ipython
+    except ImportError:
+        return
+    shell = get_ipython()
+    if shell is not None and hasattr(shell, "kernel"):
+        shell.run_line_magic("matplotlib", "inline")

@@ -17,6 +17,8 @@ from citydip.estimation.forest import (
     friedman_h2,
     interaction_table,
     partial_dependence_at,
+    pdp_grid,
+    permutation_importance_r2,
 )
 from citydip.panel.synthetic import SyntheticTruth, synthetic_panel
 
@@ -80,6 +82,123 @@ def test_partial_dependence_agrees_with_scikit_learn():
     grid[:, 1] = ref["grid_values"][0]
     ours = partial_dependence_at(rf, X, [1], points=grid)
     assert np.allclose(ours, ref["average"][0], atol=1e-12)
+
+
+# -- batched permutation importance and partial dependence against scikit-learn ------------------------
+def _regression_data(seed: int, n: int = 40):
+    """Continuous columns, one with ties (integers 0..4), and an outcome depending on them."""
+    rng = np.random.default_rng(seed)
+    X = np.column_stack([rng.normal(size=n), rng.integers(0, 5, n).astype(float), rng.uniform(size=n),
+                         rng.normal(size=n)])
+    y = X[:, 0] + 0.5 * X[:, 1] * X[:, 2] + rng.normal(0, 0.5, n)
+    return X, y
+
+
+def _models():
+    from sklearn.ensemble import RandomForestRegressor
+    from sklearn.neighbors import KNeighborsRegressor
+
+    return {"forest": RandomForestRegressor(n_estimators=25, min_samples_leaf=3, random_state=0, n_jobs=1),
+            "neighbours": KNeighborsRegressor(n_neighbors=4)}
+
+
+@pytest.mark.parametrize("name", ["forest", "neighbours"])
+@pytest.mark.parametrize("random_state", [0, 20250103])
+def test_permutation_importance_equals_scikit_learn(name, random_state):
+    from sklearn.inspection import permutation_importance
+
+    X, y = _regression_data(3)
+    model = _models()[name].fit(X[:30], y[:30])
+    X_test, y_test = X[30:], y[30:]
+    ref = permutation_importance(model, X_test, y_test, scoring="r2", n_repeats=6, random_state=random_state,
+                                 n_jobs=1)
+    ours = permutation_importance_r2(model, X_test, y_test, n_repeats=6, random_state=random_state)
+    assert ours.shape == ref.importances.shape == (4, 6)
+    np.testing.assert_allclose(ours, ref.importances, rtol=0, atol=1e-12)
+    assert np.ptp(ours[0]) > 0  # the repeats do differ
+
+
+def test_permutation_importance_with_a_constant_outcome_scores_as_scikit_learn():
+    """R^2 with constant y is 1 for a perfect prediction and 0 otherwise, as in r2_score."""
+    from sklearn.inspection import permutation_importance
+
+    X, _ = _regression_data(4, n=12)
+    model = _models()["neighbours"].fit(X, np.arange(12.0))
+    y = np.full(12, 2.0)
+    ref = permutation_importance(model, X, y, scoring="r2", n_repeats=3, random_state=1)
+    np.testing.assert_allclose(permutation_importance_r2(model, X, y, n_repeats=3, random_state=1),
+                               ref.importances, rtol=0, atol=1e-12)
+
+
+@pytest.mark.parametrize("resolution", [4, 7, 30])
+def test_pdp_grid_equals_scikit_learn(resolution):
+    """Distinct values below the resolution, else evenly spaced between the 5th and 95th
+    percentiles as scipy's mquantiles computes them (not numpy's default quantile)."""
+    from sklearn.inspection import partial_dependence
+
+    X, y = _regression_data(5, n=50)
+    model = _models()["forest"].fit(X, y)
+    for j in range(X.shape[1]):
+        ref = partial_dependence(model, X, [j], kind="average", method="brute", grid_resolution=resolution,
+                                 percentiles=(0.05, 0.95))
+        grid = pdp_grid(X[:, j], resolution)
+        np.testing.assert_allclose(grid, ref["grid_values"][0], rtol=0, atol=1e-12)
+        assert len(grid) == (5 if j == 1 and resolution > 5 else resolution)
+    low = np.quantile(X[:, 0], 0.05)
+    assert abs(pdp_grid(X[:, 0], 7)[0] - low) > 1e-6  # the percentile rule matters
+
+
+def test_pdp_grid_rejects_coinciding_percentiles():
+    with pytest.raises(CitydipError, match="percentiles"):
+        pdp_grid(np.r_[np.zeros(200), np.arange(1.0, 7.0)], 5)  # 5th and 95th percentiles both 0
+
+
+@pytest.fixture(scope="module")
+def small():
+    """A small cross-section with a continuous feature and one with four distinct values."""
+    rng = np.random.default_rng(11)
+    n = 60
+    a, c = rng.normal(size=(2, n))
+    k = rng.integers(0, 4, n).astype(float)
+    y = a + 0.5 * k + 0.5 * a * k + rng.normal(0, 0.3, n)
+    panel = pd.DataFrame({"cbsa_code": [f"{90000 + i}" for i in range(n)], "year": 2010, "y": y,
+                          "a": a, "k": k, "c": c})
+    return forest_analysis(panel, outcome="y", features=["a", "k", "c"], **FAST)
+
+
+def test_forest_analysis_curves_equal_scikit_learn(small):
+    from sklearn.inspection import partial_dependence
+
+    X = small.data[list(small.features)].to_numpy()
+    for j, name in enumerate(small.features):
+        ref = partial_dependence(small.estimator, X, [j], kind="average", method="brute",
+                                 grid_resolution=FAST["grid_resolution"], percentiles=(0.05, 0.95))
+        curve = small.pdp[small.pdp.feature == name]
+        np.testing.assert_allclose(curve.value, ref["grid_values"][0], rtol=0, atol=1e-12)
+        np.testing.assert_allclose(curve.prediction, ref["average"][0], rtol=0, atol=1e-12)
+    assert (small.pdp.feature == "k").sum() == 4
+
+
+def test_forest_analysis_importance_equals_scikit_learn(small):
+    """The importance table as computed with scikit-learn's permutation_importance on forests
+    fitted (with their out-of-bag score) in each fold."""
+    from sklearn.base import clone
+    from sklearn.inspection import permutation_importance
+    from sklearn.model_selection import KFold
+
+    X = small.data[list(small.features)].to_numpy()
+    y = small.data[small.outcome].to_numpy()
+    folds = KFold(n_splits=small.settings["cv_folds"], shuffle=True, random_state=small.seed)
+    draws = []
+    for k, (train, test) in enumerate(folds.split(X)):
+        fitted = clone(small.estimator).fit(X[train], y[train])
+        draws.append(permutation_importance(fitted, X[test], y[test], scoring="r2",
+                                            n_repeats=FAST["n_repeats"], random_state=small.seed + k,
+                                            n_jobs=1).importances)
+    values = np.concatenate(draws, axis=1)
+    table = small.importance.set_index("feature").loc[list(small.features)]
+    np.testing.assert_allclose(table["mean"], values.mean(axis=1), rtol=0, atol=1e-12)
+    np.testing.assert_allclose(table["sd"], values.std(axis=1, ddof=1), rtol=0, atol=1e-12)
 
 
 # -- a cross-section with a known structure ----------------------------------------------------------

@@ -334,3 +334,19 @@ def test_monte_carlo_two_way_fixed_effects_are_unbiased_with_valid_intervals():
     for col, true in truth.effects().items():
         assert abs(est[col].mean() - true) < 3 * mc_se[col], (col, est[col].mean(), mc_se[col], true)
         assert cover[col].mean() >= 0.8, (col, cover[col].mean())
+
+
+def test_recorded_size_cutoffs_reproduce_the_size_classes():
+    """The cut-offs written to provenance classify every metro's rank-year population as the panel does."""
+    import numpy as np
+
+    from citydip.panel.build import build_synthetic
+    from citydip.panel.derive import size_classes
+
+    result = build_synthetic()
+    cuts = result.size_cutoffs
+    year = result.panel[result.panel.year == result.options.rank_year]
+    expected = size_classes(year.population_persons.to_numpy(),
+                            np.array([cuts["small_below"], cuts["large_from"]]))
+    assert (year.size_class.to_numpy() == expected).all()
+    assert set(year.size_class) == {"small", "mid", "large"}

@@ -148,6 +148,15 @@ def test_missing_intervals_fall_back_on_standard_errors(tidy):
     assert low == pytest.approx(0.010 - 1.959964 * 0.002) and high == pytest.approx(0.010 + 1.959964 * 0.002)
 
 
+def test_wild_bootstrap_rows_get_no_interval_from_the_standard_error(tidy):
+    frame = tidy[tidy.model == "OLS"].assign(conf_low=np.nan, conf_high=np.nan,
+                                             vcov_type="wild bootstrap cluster(cbsa_code)")
+    fig = coefficient_plot(frame)
+    segments = _errorbars(fig)[0].lines[2][0].get_segments()
+    low, high = segments[0][:, 0]
+    assert low == high == pytest.approx(0.010)
+
+
 def test_figures_leave_the_global_matplotlib_state_alone(tidy):
     backend = matplotlib.get_backend()
     with matplotlib.rc_context({"font.size": 21.0}):
