@@ -15,6 +15,7 @@ dissolved MSA is merged in, which makes them 'differs').
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 
 from citydip.config import ITA_YEAR_VINTAGE
@@ -55,48 +56,53 @@ def metro_exports(ita: pd.DataFrame, crosswalk: pd.DataFrame, delineations: dict
 
 def _dropped(mapped: pd.DataFrame, codes: list[str], years: list[int]) -> pd.DataFrame:
     """One line per ITA row (title) whose values are not used, with why."""
-    rows = []
-    for title, group in mapped.groupby("msa_title", sort=True):
-        code = group.cbsa_code.iloc[0]
-        with_values = group.dropna(subset=["exports_usd"])
-        if pd.isna(code) or code == "":
-            reason = "no March-2020 CBSA (catch-all row or unmatched title; see the place-match report)"
-        elif code not in codes:
-            reason = f"CBSA {code} is not in the sample"
-        elif not with_values.year.isin(years).any():
-            reason = "no values in the panel years"
-        else:
-            continue
-        rows.append({"dataset": DATASET, "record_id": title, "reason": reason})
-    return pd.DataFrame(rows, columns=["dataset", "record_id", "reason"])
+    titles = mapped.assign(used=mapped.exports_usd.notna() & mapped.year.isin(years)).groupby(
+        "msa_title", sort=True).agg(code=("cbsa_code", "first"), used=("used", "any"))  # one code per title
+    unmatched = titles.code.isna() | titles.code.eq("")
+    outside = ~unmatched & ~titles.code.isin(codes)
+    empty = ~unmatched & ~outside & ~titles.used
+    reason = np.select([unmatched, outside, empty],
+                       ["no March-2020 CBSA (catch-all row or unmatched title; see the place-match report)",
+                        "CBSA " + titles.code.fillna("").astype(str) + " is not in the sample",
+                        "no values in the panel years"], default="")
+    out = pd.DataFrame({"dataset": DATASET, "record_id": titles.index.to_numpy(), "reason": reason})
+    return out[out.reason != ""].reset_index(drop=True)
 
 
 def _boundaries(frame: pd.DataFrame, dissolved: set[str], delineations: dict[str, Delineation],
                 options: PanelOptions) -> list[str]:
-    target = delineations[options.vintage]
-    counties = target.counties.groupby("cbsa_code").county_fips.agg(frozenset)
+    lookups = {v: _county_lookup(d) for v, d in delineations.items()}
+    counties = lookups[options.vintage][1]
     cache: dict[tuple[str, str], str] = {}
     out = []
     for code, year in zip(frame.cbsa_code, frame.year):
         vintage = ITA_YEAR_VINTAGE.get(int(year))
         key = (code, vintage)
         if key not in cache:
-            cache[key] = _status(code, vintage, counties.get(code, frozenset()), delineations, dissolved, options)
+            cache[key] = _status(code, vintage, counties.get(code, frozenset()), lookups, dissolved, options)
         out.append(cache[key])
     return out
 
 
-def _status(code: str, vintage: str | None, counties: frozenset, delineations: dict[str, Delineation],
-            dissolved: set[str], options: PanelOptions) -> str:
-    if vintage == options.vintage or (vintage == "2018" and "2018" not in delineations):
+def _county_lookup(delineation: Delineation) -> tuple[dict[str, str], dict[str, frozenset]]:
+    """(county FIPS -> CBSA code, CBSA code -> its counties) of one delineation."""
+    counties = delineation.counties
+    return (dict(zip(counties.county_fips, counties.cbsa_code)),
+            counties.groupby("cbsa_code").county_fips.agg(frozenset).to_dict())
+
+
+def _status(code: str, vintage: str | None, counties: frozenset, lookups: dict, dissolved: set[str],
+            options: PanelOptions) -> str:
+    """'same' if the metro had exactly the same counties in the delineation of ``vintage``,
+    'differs' if not, 'unverified' if that cannot be checked here."""
+    if vintage == options.vintage or (vintage == "2018" and "2018" not in lookups):
         return "same"
-    if vintage is None or vintage not in delineations:
+    if vintage is None or vintage not in lookups:
         return "differs" if code in dissolved else "unverified"
-    other = delineations[vintage].counties
-    holders = other[other.county_fips.isin(counties)]
-    if len(holders) < len(counties):
+    cbsa_of, counties_of = lookups[vintage]
+    holders = {cbsa_of[c] for c in counties if c in cbsa_of}
+    if sum(c in cbsa_of for c in counties) < len(counties):
         return "unverified"  # counties not in that list (e.g. Connecticut planning regions in 2023)
-    if holders.cbsa_code.nunique() != 1:
+    if len(holders) != 1:
         return "differs"
-    holder = holders.cbsa_code.iloc[0]
-    return "same" if frozenset(other.loc[other.cbsa_code == holder, "county_fips"]) == counties else "differs"
+    return "same" if counties_of[holders.pop()] == counties else "differs"
