@@ -1,0 +1,477 @@
+"""Numerics of the specification curve (:mod:`citydip.estimation.speccurve`).
+
+Models that share a data set, a sample and fixed effects, and whose variables are missing in
+the same rows, share one estimation sample: its columns are demeaned once (pyfixest's own
+alternating-projections routine, ``pyfixest.estimation.demean``), and every model in it is
+then a small least-squares problem on those columns (Frisch-Waugh-Lovell). Only the focal
+coefficient's variance is needed, so no design matrix is formed: with ``XtX`` the Gram
+block of the model's regressors, ``b`` its coefficients and ``r = XtX^-1 e_t`` the row of
+the bread for the treatment ``t``, the residual ``u = y - X b`` and ``z = X r`` are products
+of the demeaned block with coefficient vectors (for all the sample's models in one pass), and
+
+* iid: ``V_tt = c * r_t * sum(u^2) / (N - 1)``,
+* hetero (HC1): ``V_tt = c * sum((u z)^2)``,
+* CRV1: ``V_tt = c * sum_g (sum_{i in g} u_i z_i)^2``,
+
+where ``c`` is pyfixest's small-sample factor (``pyfixest.utils.utils.get_ssc`` called with
+the numbers pyfixest's ``Feols.vcov`` passes it: N, K, fixed-effect levels, levels nested in
+the clusters, G). Listwise deletion on the model's own variables and fixed effects, singleton
+removal (``pyfixest.estimation.detect_singletons``), the collinearity rule
+(``pyfixest.core.collinear.find_collinear_variables`` on the model's Gram block) and the
+nesting of fixed effects in clusters (``count_fixef_fully_nested_all``) are pyfixest's
+routines applied to the inputs ``feols`` gives them.
+
+Where the results can differ from ``feols``, and why:
+
+* Demeaning tolerance: :data:`FIXEF_TOL` (1e-12) relative to each column's magnitude, where
+  pyfixest defaults to 1e-6 absolute. pyfixest's result then carries a demeaning error that
+  moves its coefficients only at second order (below 1e-10) but its standard errors at first
+  order (about 1e-8 relative in unbalanced samples); its fixed-effect order, hence that
+  error, even changes with Python's hash seed. With ``feols(demeaner=MapDemeaner(fixef_tol=
+  1e-12))`` the two agree to about 1e-12.
+* No fixed effects: the intercept is partialled out (columns centred) instead of estimated
+  beside raw levels; the slopes are then those of a QR solve to about 1e-12, where pyfixest's
+  raw normal equations can be off by 1e-9 of a small slope next to a large intercept.
+* CRV1 when the treatment varies within a single cluster: the cluster score sums vanish
+  identically, pyfixest reports a standard error of order 1e-17; the curve reports none.
+
+Memory: one estimation sample at a time. Its demeaned block (N x p doubles) is filled a few
+columns at a time and the residual products are formed a run of clusters at a time, so that
+the block dominates what is allocated.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import math
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from citydip.errors import CitydipError
+
+#: Variance estimators: cluster-robust (CRV1, one-way by the cluster column), HC1, iid.
+VCOV_TYPES = ("CRV1", "hetero", "iid")
+#: pyfixest's name of each estimator in its small-sample routine.
+_SSC_TYPE = {"CRV1": "CRV", "hetero": "hetero", "iid": "iid"}
+#: Default tolerance of the alternating projections, relative to each column's magnitude (see
+#: ``_power_of_two_scale``): tight enough that every coefficient and standard error is that of
+#: the exact within transformation to about 1e-12 relative. pyfixest's own default (1e-6,
+#: absolute) leaves relative errors near 1e-8 in the standard errors of unbalanced samples.
+FIXEF_TOL = 1e-12
+FIXEF_MAXITER = 10_000
+#: pyfixest's default collinearity tolerance (``feols(collin_tol=...)``).
+COLLIN_TOL = 1e-9
+#: A CRV1 meat below this share of the sum of squared scores is rounding noise: the score sums
+#: of the clusters vanish identically, as when the treatment varies within a single cluster
+#: (pyfixest then reports a standard error near 1e-17; the curve reports none).
+DEGENERATE = 1e-12
+
+
+@dataclass(frozen=True)
+class Model:
+    """One regression of the curve (a specification without its variance estimator)."""
+
+    data: str
+    outcome: str
+    treatment: str
+    controls: tuple[str, ...]
+    fixed_effects: tuple[str, ...]
+    sample: str
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Estimation options shared by every model (see :func:`citydip.estimation.speccurve.spec_curve`)."""
+
+    vcov: tuple[str, ...] = ("CRV1",)
+    cluster: str = "cbsa_code"
+    fixef_rm: str = "singleton"
+    ssc: Mapping | None = None
+    fixef_tol: float = FIXEF_TOL
+    fixef_maxiter: int = FIXEF_MAXITER
+    collin_tol: float = COLLIN_TOL
+
+
+@dataclass
+class Estimates:
+    """Per model: focal coefficient, its variance and t degrees of freedom per estimator
+    (columns in the order of ``Settings.vcov``), sample size, clusters, and notes as pairs
+    (estimator the note concerns or None for all, text).
+    ``demeaned_bytes`` sums the demeaned blocks over samples; ``largest_block_bytes`` is
+    the biggest one (the memory that must be held at once)."""
+
+    coefficient: np.ndarray
+    variance: np.ndarray
+    df_t: np.ndarray
+    nobs: np.ndarray
+    n_clusters: np.ndarray
+    notes: list[list[tuple[str | None, str]]]
+    n_samples: int = 0
+    demeaned_bytes: int = 0
+    largest_block_bytes: int = 0
+
+
+# -- column access -----------------------------------------------------------------------------------
+class Columns:
+    """Numeric values, finiteness and integer codes of one panel's columns, computed on demand."""
+
+    def __init__(self, frame: pd.DataFrame, name: str):
+        self.frame = frame
+        self.name = name
+        self.n = len(frame)
+        self._values: dict[str, np.ndarray] = {}
+        self._finite: dict[str, np.ndarray] = {}
+        self._codes: dict[str, np.ndarray] = {}
+
+    def values(self, column: str) -> np.ndarray:
+        """The column as a numeric array (a view where possible; bool and int kept as they are)."""
+        if column not in self._values:
+            series = self.frame[column]
+            if isinstance(series.dtype, np.dtype) and series.dtype.kind in "biuf":
+                values = series.to_numpy()
+            else:
+                try:
+                    values = series.to_numpy(dtype="float64", na_value=np.nan)
+                except (TypeError, ValueError) as exc:
+                    raise CitydipError(f"data {self.name!r}: column {column!r} is not numeric "
+                                       f"(dtype {series.dtype})") from exc
+            self._values[column] = values
+        return self._values[column]
+
+    def finite(self, column: str) -> np.ndarray:
+        """Rows where the column is finite (pyfixest drops NaN and infinite values alike)."""
+        if column not in self._finite:
+            values = self.values(column)
+            self._finite[column] = np.isfinite(values) if values.dtype.kind == "f" else self._all()
+        return self._finite[column]
+
+    def _all(self) -> np.ndarray:
+        if "" not in self._finite:
+            self._finite[""] = np.ones(self.n, bool)
+        return self._finite[""]
+
+    def codes(self, column: str) -> np.ndarray:
+        """Integer codes of a grouping column (fixed effect or cluster), -1 where missing."""
+        if column not in self._codes:
+            self._codes[column] = pd.factorize(self.frame[column], use_na_sentinel=True)[0].astype(np.int32)
+        return self._codes[column]
+
+
+# -- the estimator -----------------------------------------------------------------------------------
+def estimate(frames: Mapping[str, pd.DataFrame], samples: Mapping[str, Mapping[str, np.ndarray]],
+             models: Sequence[Model], settings: Settings) -> Estimates:
+    """Fit ``models``. ``frames`` maps data names to panels; ``samples[data][label]`` is the
+    boolean row mask of each sample on that panel.
+
+    BLAS runs single-threaded here: the products are small and many, and a multi-threaded
+    BLAS spends more time synchronising than computing (ten times slower when another process
+    holds a core). pyfixest's demeaning keeps its own threads."""
+    with _single_threaded_blas():
+        return _estimate(frames, samples, models, settings)
+
+
+def _single_threaded_blas():
+    try:
+        from threadpoolctl import threadpool_limits
+    except ImportError:  # threadpoolctl comes with scikit-learn; without it, BLAS keeps its threads
+        return contextlib.nullcontext()
+    return threadpool_limits(limits=1, user_api="blas")
+
+
+def _estimate(frames, samples, models, settings) -> Estimates:
+    import pyfixest as pf
+
+    ssc = dict(settings.ssc) if settings.ssc is not None else pf.ssc()
+    n_models, n_vcov = len(models), len(settings.vcov)
+    out = Estimates(coefficient=np.full(n_models, np.nan), variance=np.full((n_models, n_vcov), np.nan),
+                    df_t=np.full((n_models, n_vcov), np.nan), nobs=np.zeros(n_models, np.int64),
+                    n_clusters=np.zeros(n_models, np.int64), notes=[[] for _ in models])
+    columns = {name: Columns(frame, name) for name, frame in frames.items()}
+    clustered = "CRV1" in settings.vcov
+    patterns: dict[tuple, int] = {}  # (data, fixed effects, packed row mask) -> group
+    groups: list[tuple[tuple, list[int]]] = []
+    keys: dict[tuple, int] = {}  # (data, sample, fixed effects, variables) -> group
+    for i, m in enumerate(models):
+        variables = (m.outcome, m.treatment, *m.controls)
+        key = (m.data, m.sample, m.fixed_effects, frozenset(variables))
+        if key not in keys:
+            cols = columns[m.data]
+            mask = np.asarray(samples[m.data][m.sample], dtype=bool).copy()
+            for v in variables:
+                mask &= cols.finite(v)
+            for f in m.fixed_effects:
+                mask &= cols.codes(f) >= 0
+            pattern = (m.data, m.fixed_effects, np.packbits(mask).tobytes())
+            if pattern not in patterns:
+                patterns[pattern] = len(groups)
+                groups.append((pattern, []))
+            keys[key] = patterns[pattern]
+        groups[keys[key]][1].append(i)
+    del patterns, keys
+    for (data, fe, packed), members in groups:
+        _fit_sample(columns[data], packed, fe, [models[i] for i in members], members, settings, ssc, clustered, out)
+    return out
+
+
+def _fit_sample(cols: Columns, packed: bytes, fe: tuple[str, ...], models: list[Model], index: list[int],
+                settings: Settings, ssc: dict, clustered: bool, out: Estimates) -> None:
+    """Fit the models that share one estimation sample (``packed``: its row mask before
+    singleton removal, as bits)."""
+    from pyfixest.estimation import detect_singletons
+
+    rows = np.flatnonzero(np.unpackbits(np.frombuffer(packed, np.uint8), count=cols.n))
+    rows = rows.astype(np.int32) if cols.n < 2**31 else rows
+    notes: list[str] = []
+    flist = None
+    if fe and len(rows):
+        flist = _fe_codes(cols, fe, rows)
+        if settings.fixef_rm == "singleton":
+            single = detect_singletons(flist)
+            if single.any():
+                notes.append(f"{int(single.sum())} singleton observation(s) dropped")
+                rows = rows[~single]
+                flist = _fe_codes(cols, fe, rows)
+    n = len(rows)
+    for i in index:
+        out.nobs[i] = n
+        out.notes[i].extend((None, note) for note in notes)
+    if n == 0:
+        for i in index:
+            out.notes[i].append((None, "no observations"))
+        return
+    starts = clusters = None
+    n_clusters = 0
+    if clustered:  # rows sorted by cluster: each cluster's scores are then one contiguous run
+        clusters = cols.codes(settings.cluster)[rows]
+        if (clusters < 0).any():
+            raise CitydipError(f"data {cols.name!r}: the cluster column {settings.cluster!r} is missing in "
+                               f"{int((clusters < 0).sum())} estimation rows")
+        order = np.argsort(clusters, kind="stable")
+        rows, clusters = rows[order], clusters[order]
+        if flist is not None:
+            flist = flist[order]
+        del order
+        starts = np.flatnonzero(np.r_[True, clusters[1:] != clusters[:-1]])
+        n_clusters = len(starts)
+        out.n_clusters[index] = n_clusters
+    names = list(dict.fromkeys(v for m in models for v in (m.outcome, m.treatment, *m.controls)))
+    position = {v: j for j, v in enumerate(names)}
+    block = _demeaned_block(cols, rows, names, flist, settings)
+    del rows
+    out.n_samples += 1
+    out.demeaned_bytes += block.nbytes
+    out.largest_block_bytes = max(out.largest_block_bytes, block.nbytes)
+    # small-sample inputs shared by the sample's models (as pyfixest's Feols.vcov computes them)
+    k_fe = (flist.max(axis=0).astype(np.int64) + 1) if fe else np.zeros(0, np.int64)
+    nested = (0, 0)
+    if clustered and fe and ssc["k_fixef"] == "nonnested":
+        nested = _nested(fe, settings.cluster, flist, clusters, k_fe)
+    del flist, clusters
+    gram = block.T @ block
+    specs = []  # (model position, outcome column, regressor columns, treatment position in them)
+    for m, i in zip(models, index):
+        regressors = [position[m.treatment]] + [position[c] for c in m.controls]
+        regressors, tpos, note = _drop_collinear(gram, regressors, 0, names, settings.collin_tol)
+        if note:
+            out.notes[i].append((None, note))
+        if tpos is None:
+            continue
+        specs.append((i, position[m.outcome], regressors, tpos))
+    if specs:
+        _solve(block, gram, specs, starts, n_clusters, k_fe, nested, fe, settings, ssc, out)
+
+
+def _fe_codes(cols: Columns, fe: tuple[str, ...], rows: np.ndarray) -> np.ndarray:
+    """Fixed-effect codes 0..k-1 on ``rows`` (N x effects, uint64 as pyfixest's demeaner takes them)."""
+    codes = np.empty((len(rows), len(fe)), np.uint64)
+    for j, f in enumerate(fe):
+        codes[:, j] = pd.factorize(cols.codes(f)[rows])[0]
+    return codes
+
+
+def _demeaned_block(cols: Columns, rows: np.ndarray, names: list[str], flist: np.ndarray | None,
+                    settings: Settings) -> np.ndarray:
+    """The columns ``names`` on ``rows``, demeaned by the fixed effects (N x p, Fortran order).
+    Without fixed effects the columns are centred: the intercept partialled out (FWL), which
+    keeps the normal equations well conditioned when levels dwarf the variation."""
+    from pyfixest.estimation import demean
+
+    n, p = len(rows), len(names)
+    block = np.empty((n, p), order="F")
+    if flist is None:
+        for j, v in enumerate(names):
+            block[:, j] = cols.values(v)[rows]
+            block[:, j] -= block[:, j].mean()
+        return block
+    weights = np.ones(n)
+    width = max(1, math.ceil(p / 8))  # a few columns per call keeps the raw copy small
+    for start in range(0, p, width):
+        chunk = names[start:start + width]
+        raw = np.empty((n, len(chunk)))
+        for j, v in enumerate(chunk):
+            raw[:, j] = cols.values(v)[rows]
+        scale = _power_of_two_scale(raw)
+        raw /= scale
+        demeaned, converged = demean(raw, flist, weights, tol=settings.fixef_tol, maxiter=settings.fixef_maxiter)
+        if not converged:
+            raise CitydipError(f"data {cols.name!r}: demeaning {chunk} did not converge in "
+                               f"{settings.fixef_maxiter} iterations (tolerance {settings.fixef_tol:g}); "
+                               "raise fixef_maxiter or fixef_tol")
+        demeaned *= scale
+        block[:, start:start + len(chunk)] = demeaned
+        del raw, demeaned
+    return block
+
+
+def _power_of_two_scale(raw: np.ndarray) -> np.ndarray:
+    """Per column, the power of two at or above its largest absolute value (1 for a zero
+    column). Dividing by it is exact, and makes the demeaning tolerance, which pyfixest's
+    routine applies to absolute changes, relative to the column's magnitude (export levels in
+    dollars would otherwise stall at rounding noise above any small tolerance)."""
+    top = np.max(np.abs(raw), axis=0)
+    top = np.where(np.isfinite(top) & (top > 0), top, 1.0)
+    return np.exp2(np.ceil(np.log2(top)))
+
+
+def _nested(fe: tuple[str, ...], cluster: str, flist: np.ndarray, clusters: np.ndarray,
+            k_fe: np.ndarray) -> tuple[int, int]:
+    """Fixed-effect levels nested in the clusters and the number of fully nested effects."""
+    from pyfixest.core.nested_fixed_effects import count_fixef_fully_nested_all
+
+    flag, n_nested = count_fixef_fully_nested_all(
+        all_fixef_array=np.array(fe, dtype=str), cluster_colnames=np.array([cluster], dtype=str),
+        cluster_data=clusters.reshape(-1, 1).astype(np.uintp), fe_data=flist.astype(np.uintp, copy=False))
+    return (int(np.sum(k_fe[np.asarray(flag, bool)])) if n_nested > 0 else 0), int(n_nested)
+
+
+def _drop_collinear(gram: np.ndarray, regressors: list[int], tpos: int, names: list[str], tol: float):
+    """pyfixest's collinearity rule on the model's Gram block: regressors whose Cholesky pivot
+    falls under ``tol`` are dropped; a dropped treatment leaves the model unestimated."""
+    from pyfixest.core.collinear import find_collinear_variables
+
+    xtx = np.ascontiguousarray(gram[np.ix_(regressors, regressors)])
+    excluded, n_excluded, all_removed = find_collinear_variables(xtx, tol)
+    if n_excluded == 0:
+        return regressors, tpos, None
+    excluded = np.asarray(excluded, bool)
+    if all_removed or excluded[tpos]:
+        return regressors, None, (f"{names[regressors[tpos]]} has no variation left after the fixed effects "
+                                  "and the other regressors (collinear): not estimated")
+    dropped = [names[j] for j, e in zip(regressors, excluded) if e]
+    kept = [j for j, e in zip(regressors, excluded) if not e]
+    return kept, tpos - int(excluded[:tpos].sum()), f"dropped as collinear: {', '.join(dropped)}"
+
+
+def _solve(block, gram, specs, starts, n_clusters, k_fe, nested, fe, settings, ssc, out) -> None:
+    """Coefficients by batched normal equations (models grouped by size), then the variance of
+    the focal coefficient under each estimator. Without fixed effects the intercept, partialled
+    out of the block, still counts in K."""
+    from pyfixest.utils.utils import get_ssc
+
+    n, p = block.shape
+    s = len(specs)
+    w_u = np.zeros((p, s))  # u = block @ w_u: the residuals
+    w_z = np.zeros((p, s))  # z = block @ w_z: the regressors times the bread's treatment row
+    bread_tt = np.full(s, np.nan)
+    k_of = np.zeros(s, np.int64)
+    by_size: dict[int, list[int]] = {}
+    for j, (_, _, regressors, _) in enumerate(specs):
+        by_size.setdefault(len(regressors), []).append(j)
+    for k, members in by_size.items():
+        reg = np.array([specs[j][2] for j in members])
+        outcome = np.array([specs[j][1] for j in members])
+        tpos = np.array([specs[j][3] for j in members])
+        xtx = gram[reg[:, :, None], reg[:, None, :]]
+        rhs = np.zeros((len(members), k, 2))
+        rhs[:, :, 0] = gram[reg, outcome[:, None]]
+        rhs[np.arange(len(members)), tpos, 1] = 1.0
+        try:
+            sol = np.linalg.solve(xtx, rhs)
+        except np.linalg.LinAlgError:
+            sol = np.stack([_solve_one(a, b) for a, b in zip(xtx, rhs)])
+        for row, j in enumerate(members):
+            i = specs[j][0]
+            beta, r = sol[row, :, 0], sol[row, :, 1]
+            if not (np.isfinite(beta).all() and np.isfinite(r).all()):
+                out.notes[i].append((None, "singular cross-product matrix: not estimated"))
+                continue
+            out.coefficient[i] = beta[tpos[row]]
+            bread_tt[j] = r[tpos[row]]
+            k_of[j] = k + (0 if fe else 1)
+            w_u[outcome[row], j] = 1.0
+            np.subtract.at(w_u[:, j], reg[row], beta)
+            np.add.at(w_z[:, j], reg[row], r)
+    # One pass over the block, a run of whole clusters at a time: u = block @ w_u and z = block @
+    # w_z for every model at once, reduced to the sums each estimator needs. The run length
+    # keeps the temporaries (3 x rows x models doubles) under half the block.
+    need_z = any(v != "iid" for v in settings.vcov)
+    weights = np.concatenate([w_u, w_z], axis=1) if need_z else w_u
+    rss, squares, meat = np.zeros(s), np.zeros(s), np.zeros(s)
+    for lo, hi, local in _runs(n, starts, max(1, block.nbytes // (2 * 8 * 3 * s))):
+        uz = block[lo:hi] @ weights
+        u = uz[:, :s]
+        rss += np.einsum("ij,ij->j", u, u)
+        if need_z:
+            u = u * uz[:, s:]  # products u_i z_i
+            squares += np.einsum("ij,ij->j", u, u)
+            if "CRV1" in settings.vcov:
+                sums = np.add.reduceat(u, local, axis=0)
+                meat += np.einsum("ij,ij->j", sums, sums)
+        del uz, u
+    variance = {"iid": bread_tt * rss / (n - 1), "hetero": squares, "CRV1": meat}
+    factors: dict[tuple[str, int], tuple[float, float]] = {}
+    for j, (i, _, _, _) in enumerate(specs):
+        if not np.isfinite(out.coefficient[i]):
+            continue
+        for col, v in enumerate(settings.vcov):
+            key = (v, int(k_of[j]))
+            if key not in factors:
+                G = {"CRV1": n_clusters, "hetero": n, "iid": 1}[v]
+                factors[key] = _ssc_factor(get_ssc, ssc, n, int(k_of[j]), k_fe, nested if v == "CRV1" else (0, 0),
+                                           len(fe), G, v)
+            adj, df_t = factors[key]
+            if not (np.isfinite(adj) and adj > 0 and df_t > 0):
+                out.notes[i].append((v, "fewer than 2 clusters" if v == "CRV1" and n_clusters < 2
+                                     else "no residual degrees of freedom"))
+                continue
+            if v == "CRV1" and not variance[v][j] > DEGENERATE * squares[j]:
+                out.notes[i].append((v, "the cluster score sums vanish (the treatment varies in a single cluster): "
+                                        "no cluster-robust standard error"))
+                continue
+            out.variance[i, col] = adj * variance[v][j]
+            out.df_t[i, col] = df_t
+
+
+def _ssc_factor(get_ssc, ssc, n, k, k_fe, nested, n_fe, G, vcov) -> tuple[float, float]:
+    """pyfixest's small-sample factor and t degrees of freedom (inf factor when undefined)."""
+    with np.errstate(divide="ignore", invalid="ignore"):
+        try:
+            adj, _, df_t = get_ssc(ssc_dict=ssc, N=n, k=k, k_fe=int(np.sum(k_fe)), k_fe_nested=nested[0],
+                                   n_fe=n_fe, n_fe_fully_nested=nested[1], G=G, vcov_sign=1,
+                                   vcov_type=_SSC_TYPE[vcov])
+        except ZeroDivisionError:
+            return math.inf, 0.0
+    return float(np.asarray(adj).ravel()[0]), float(df_t)
+
+
+def _runs(n: int, starts: np.ndarray | None, length: int):
+    """Row ranges ``[lo, hi)`` of about ``length`` rows made of whole clusters (``starts``: first
+    row of each cluster; None: any split), with the cluster starts relative to ``lo``."""
+    if starts is None:
+        for lo in range(0, n, length):
+            yield lo, min(n, lo + length), None
+        return
+    bounds = np.unique(np.r_[starts[np.searchsorted(starts, np.arange(0, n, length), side="right") - 1], n])
+    for lo, hi in zip(bounds[:-1], bounds[1:]):
+        local = starts[(starts >= lo) & (starts < hi)] - lo
+        yield int(lo), int(hi), local
+
+
+def _solve_one(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    try:
+        return np.linalg.solve(a, b)
+    except np.linalg.LinAlgError:
+        return np.full_like(b, np.nan)
