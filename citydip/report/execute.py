@@ -24,6 +24,8 @@ from citydip.report.notebook import BUILD_DIR_ENV, RESULTS_DIR_ENV
 
 NOTEBOOKS_DIR = PROJECT_ROOT / "notebooks"
 CELL_TIMEOUT_SECONDS = 600
+#: Seconds each notebook took in the last run (in the build folder), to start the longest first.
+TIMINGS_FILE = "notebook_seconds.json"
 
 
 @dataclass
@@ -83,8 +85,13 @@ def run_all(results: Path, build: Path, *, sources: list[Path] | None = None, wo
         say(f"{src.name}: {'FAILED' if run.error else 'done'} in {run.seconds:.1f} s")
         return run
 
+    timings_path = build / TIMINGS_FILE
+    previous = json.loads(timings_path.read_text()) if timings_path.is_file() else {}
+    # Longest first (by the previous run; new notebooks first of all): the shortest total time.
+    order = sorted(sources, key=lambda src: (-previous.get(src.stem, float("inf")), src.name))
     with ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
-        runs = list(pool.map(one, sources))
+        runs = sorted(pool.map(one, order), key=lambda r: r.name)
+    atomic_write_text(timings_path, json.dumps({r.name: round(r.seconds, 1) for r in runs}, indent=1) + "\n")
     write_results_readme(results, build)
     failed = [r for r in runs if r.error]
     if failed:
@@ -118,4 +125,7 @@ def write_results_readme(results: Path, build: Path) -> Path:
     for r in sorted(records, key=lambda r: (r["notebook"], r["file"])):
         lines.append(f"| `{r['file']}` | {r['kind']} | `{r['notebook']}` ({r['cell']}) | {r['program']} | "
                      f"{r['caption']} |")
+    if (results / "benchmarks.md").is_file():
+        lines += ["", "`benchmarks.md` (speed and accuracy of the specification-curve engine against pyfixest) is "
+                      "written by `python benchmarks/speccurve.py`, not by `citydip replicate`."]
     return atomic_write_text(results / "README.md", "\n".join(lines) + "\n")

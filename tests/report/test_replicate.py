@@ -110,3 +110,23 @@ def test_replicate_on_the_real_data(real_data, tmp_path):
     index = json.loads((tmp_path / "build" / "variants" / "index.json").read_text())
     assert len(index) >= 9 and all(v["metros"] == 100 for v in index)
     assert times.reused == ()
+
+
+def test_the_longest_notebook_of_the_last_run_starts_first(synthetic_run, tmp_path):
+    build = tmp_path / "build"
+    build.mkdir()
+    for name in ("panel.parquet", "provenance.json"):
+        (build / name).write_bytes((synthetic_run[0] / "build" / name).read_bytes())
+    sources = []
+    for stem in ("91_short", "92_long"):
+        src = tmp_path / f"{stem}.py"
+        src.write_text(f"# %%\nfrom citydip.report import notebook\nctx = notebook.start('{stem}')\n")
+        sources.append(src)
+    (build / execute.TIMINGS_FILE).write_text(json.dumps({"91_short": 1.0, "92_long": 9.0}))
+    said = []
+    runs = execute.run_all(tmp_path / "results", build, sources=sources, workers=1, progress=said.append)
+    started = [m.split()[1] for m in said if m.startswith("executing")]
+    assert started == ["92_long.py", "91_short.py"]
+    assert [r.name for r in runs] == ["91_short", "92_long"]
+    recorded = json.loads((build / execute.TIMINGS_FILE).read_text())
+    assert set(recorded) == {"91_short", "92_long"} and all(v > 0 for v in recorded.values())
