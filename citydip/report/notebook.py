@@ -89,15 +89,19 @@ class Context:
         return "SYNTHETIC demo data" if self.synthetic else "real data"
 
     # -- outputs --------------------------------------------------------------------------------------
-    def table(self, table, name: str, *, cell: str, caption: str = "") -> list[Path]:
-        """Write a DataFrame (``.csv`` and ``.md``) or a regression table (``.md``, ``.tex``,
-        ``.html``) to ``results/tables/`` and record it."""
+    def table(self, table, name: str, *, cell: str, caption: str = "", markdown: bool = True) -> list[Path]:
+        """Write a DataFrame (``.csv``, and ``.md`` unless ``markdown=False``, e.g. for a table of
+        thousands of rows) or a regression table (``.md``, ``.tex``, ``.html``) to
+        ``results/tables/`` and record it."""
         folder = self.results / "tables"
         paths = []
         if isinstance(table, pd.DataFrame):
             frame = table.assign(data=self.data_label) if self.synthetic else table
             paths.append(atomic_csv(frame, folder / f"{name}.csv"))
-            paths.append(atomic_write_text(folder / f"{name}.md", _markdown(frame, caption, self.synthetic)))
+            if markdown:
+                paths.append(atomic_write_text(folder / f"{name}.md", _markdown(frame, caption, self.synthetic)))
+            else:
+                (folder / f"{name}.md").unlink(missing_ok=True)
         else:
             if self.synthetic and "SYNTHETIC" not in table.caption:
                 table = replace(table, caption=f"SYNTHETIC DEMO DATA, NOT REAL. {table.caption}".strip())
