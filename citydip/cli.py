@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from pathlib import Path
 
 from citydip import __version__
-from citydip.config import DATA_DIR_ENV, data_dir
+from citydip.config import DATA_DIR_ENV, HASH_SEED, data_dir
 from citydip.errors import CitydipError, MissingSourceError
 
 
@@ -71,6 +72,15 @@ def _options(args: argparse.Namespace):
     codes = tuple(c.strip() for c in args.codes.split(",") if c.strip()) if args.codes else None
     return PanelOptions(top_n=args.top, rank_year=args.rank_year, cbsa_codes=codes, first_year=first,
                         last_year=last, **{name: getattr(args, name) for name in CHOICES})
+
+
+def console() -> int:
+    """The ``citydip`` command: :func:`main` in a process with a fixed hash seed (re-executed
+    once with ``PYTHONHASHSEED`` set if it is not)."""
+    if os.environ.get("PYTHONHASHSEED") != HASH_SEED:
+        os.environ["PYTHONHASHSEED"] = HASH_SEED
+        os.execv(sys.executable, [sys.executable, "-m", "citydip.cli", *sys.argv[1:]])
+    return main()
 
 
 def main(argv: list[str] | None = None) -> int:

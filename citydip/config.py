@@ -23,6 +23,11 @@ CURATED_DIR = PROJECT_ROOT / "data" / "curated"
 #: Environment variable pointing at another copy of the curated dataset (e.g. one being extended).
 CURATED_DIR_ENV = "CITYDIP_CURATED_DIR"
 
+#: Hash seed of every citydip process (the command and the notebook kernels): pyfixest orders
+#: fixed effects through sets, so its last digits (around 1e-15) depend on the seed; a fixed
+#: seed makes reruns byte-identical.
+HASH_SEED = "0"
+
 #: Years that any dated record may plausibly carry (sister-city ties go back to the 1930s).
 EARLIEST_RECORD_YEAR = 1900
 LATEST_RECORD_YEAR = 2030

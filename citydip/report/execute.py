@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from citydip.atomic import atomic_write_text
-from citydip.config import PROJECT_ROOT
+from citydip.config import HASH_SEED, PROJECT_ROOT
 from citydip.errors import CitydipError
 from citydip.report.notebook import BUILD_DIR_ENV, RESULTS_DIR_ENV
 
@@ -51,6 +51,8 @@ def execute(source: Path, results: Path) -> NotebookRun:
 
     start = time.perf_counter()
     nb = jupytext.read(source)
+    for i, cell in enumerate(nb.cells):  # stable ids (jupytext draws random ones): identical reruns
+        cell.id = f"cell-{i:03d}"
     nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
     error = ""
     try:
@@ -61,11 +63,28 @@ def execute(source: Path, results: Path) -> NotebookRun:
         error = f"{source.name}: a cell failed:\n{exc}"
     for cell in nb.cells:
         cell.metadata.pop("execution", None)
+        if cell.cell_type == "code":
+            cell.outputs = _coalesce_streams(cell.outputs)
     out = results / "notebooks" / source.stem
     atomic_write_text(out.with_suffix(".ipynb"), nbformat.writes(nb) + "\n")
     html, _ = HTMLExporter(template_name="classic").from_notebook_node(nb)
     atomic_write_text(out.with_suffix(".html"), html)
     return NotebookRun(source.stem, time.perf_counter() - start, error)
+
+
+def _coalesce_streams(outputs: list) -> list:
+    """Merge consecutive stdout (stderr) outputs into one: how the kernel split them into
+    messages depends on timing, and must not change the executed notebook."""
+    merged: list = []
+    for out in outputs:
+        if out.get("output_type") == "stream" and merged and merged[-1].get("output_type") == "stream" \
+                and merged[-1].get("name") == out.get("name"):
+            merged[-1]["text"] = "".join(merged[-1]["text"]) + "".join(out["text"])
+        else:
+            if out.get("output_type") == "stream":
+                out["text"] = "".join(out["text"])
+            merged.append(out)
+    return merged
 
 
 def run_all(results: Path, build: Path, *, sources: list[Path] | None = None, workers: int = 2,
@@ -77,7 +96,8 @@ def run_all(results: Path, build: Path, *, sources: list[Path] | None = None, wo
     if not sources:
         raise CitydipError(f"no notebooks found in {NOTEBOOKS_DIR}")
     # Kernels inherit the environment when they start: the same build/results folders for all.
-    os.environ.update({BUILD_DIR_ENV: str(build), RESULTS_DIR_ENV: str(results), "MPLBACKEND": "Agg"})
+    os.environ.update({BUILD_DIR_ENV: str(build), RESULTS_DIR_ENV: str(results), "MPLBACKEND": "Agg",
+                       "PYTHONHASHSEED": HASH_SEED})
 
     def one(src: Path) -> NotebookRun:
         say(f"executing {src.name}")

@@ -33,6 +33,10 @@ def check_notebooks(results: Path) -> None:
         errors = [o for c in cells for o in c.get("outputs", []) if o["output_type"] == "error"]
         assert not errors, f"{src.name}: {errors[:1]}"
         assert all(c.get("execution_count") for c in cells), f"{src.name}: a cell did not run"
+        for c in cells:  # stdout split into messages by timing is merged back: identical reruns
+            kinds = [(o["output_type"], o.get("name")) for o in c.get("outputs", [])]
+            assert all(a != b or a[0] != "stream" for a, b in zip(kinds, kinds[1:])), src.name
+        assert all(c["id"].startswith("cell-") for c in cells), src.name  # stable ids
         assert (results / "notebooks" / f"{src.stem}.html").stat().st_size > 10_000
 
 
