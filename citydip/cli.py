@@ -36,12 +36,14 @@ def _parser() -> argparse.ArgumentParser:
     r = sub.add_parser("report", help="execute every notebook into results/ (executed .ipynb and .html, tables, "
                                       "figures, results/README.md)")
     r.add_argument("--build-dir", default="build", help="folder with the panel and estimates (default: build/)")
-    r.add_argument("--results", default="results", help="output folder (default: results/)")
+    r.add_argument("--results", help="output folder (default: results/; build/synthetic-results/ for the "
+                                     "synthetic demo, so that it never overwrites the real report)")
     r.add_argument("--workers", type=int, default=2, help="notebooks executed at a time (default 2)")
     rep = sub.add_parser("replicate", help="build the panel, estimate, and execute every notebook into results/ "
                                             "(the synthetic demo panel when no published files are found)")
     rep.add_argument("--build-dir", default="build", help="working folder (default: build/)")
-    rep.add_argument("--results", default="results", help="output folder (default: results/)")
+    rep.add_argument("--results", help="output folder (default: results/; build/synthetic-results/ for the "
+                                       "synthetic demo, so that it never overwrites the real report)")
     rep.add_argument("--workers", type=int, default=2, help="notebooks executed at a time (default 2)")
     rep.add_argument("--force", action="store_true", help="rebuild and re-estimate even if nothing changed")
     return parser
@@ -190,10 +192,23 @@ def _report(args: argparse.Namespace, root: Path) -> int:
         print(f"citydip report: error: {build_dir}/estimates.csv not found; run `citydip build` and "
               "`citydip estimate` first (or `citydip replicate`)", file=sys.stderr)
         return 1
-    runs = execute.run_all(Path(args.results), build_dir, workers=args.workers,
+    from citydip.estimation.outputs import is_synthetic
+
+    synthetic = is_synthetic(build_dir / "panel.parquet")
+    results = _results_dir(args, synthetic)
+    runs = execute.run_all(results, build_dir, workers=args.workers,
                            progress=lambda m: print(f"  {m}", file=sys.stderr))
-    print(f"{len(runs)} notebooks executed into {args.results}/; map of outputs: {args.results}/README.md")
+    print(f"{len(runs)} notebooks executed into {results}/; map of outputs: {results}/README.md")
+    if synthetic:
+        print(SYNTHETIC_BANNER)
     return 0
+
+
+def _results_dir(args: argparse.Namespace, synthetic: bool) -> Path:
+    """``--results``, else ``results/`` for real data and ``<build>/synthetic-results`` for the demo."""
+    if args.results:
+        return Path(args.results)
+    return Path(args.build_dir) / "synthetic-results" if synthetic else Path("results")
 
 
 def _replicate(args: argparse.Namespace, root: Path) -> int:
@@ -210,12 +225,12 @@ def _replicate(args: argparse.Namespace, root: Path) -> int:
         print(f"No published data in {root}: running on the SYNTHETIC demo panel.\n"
               "Get the real files with `citydip fetch` (and the manual steps it prints).")
         print(SYNTHETIC_BANNER)
-    times = pipeline.replicate(root, Path(args.build_dir), Path(args.results), workers=args.workers,
-                               force=args.force)
+    results = _results_dir(args, not real)
+    times = pipeline.replicate(root, Path(args.build_dir), results, workers=args.workers, force=args.force)
     total = time.perf_counter() - start
     print(f"replicate finished in {total:.1f} s (panel {times.build:.1f} s, estimates {times.estimate:.1f} s, "
           f"notebooks {times.report:.1f} s{'; reused: ' + ', '.join(times.reused) if times.reused else ''})")
-    print(f"results: {args.results}/README.md maps every table and figure to the notebook that makes it")
+    print(f"results: {results}/README.md maps every table and figure to the notebook that makes it")
     if not real:
         print(SYNTHETIC_BANNER)
     return 0

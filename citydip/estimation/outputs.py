@@ -32,11 +32,13 @@ class EstimateRun:
     studies: dict = field(default_factory=dict)
 
 
-def is_synthetic(panel_path: Path, panel: pd.DataFrame) -> bool:
-    """A panel is synthetic if its provenance says so, or if its codes are the synthetic 9xxxx."""
+def is_synthetic(panel_path: Path, panel: pd.DataFrame | None = None) -> bool:
+    """A panel is synthetic if its provenance says so, or if its codes are the synthetic 9xxxx
+    (``panel`` is read from ``panel_path`` if needed and not given)."""
     provenance = panel_path.with_name("provenance.json")
     if provenance.is_file():
         return bool(json.loads(provenance.read_text()).get("synthetic", False))
+    panel = pd.read_parquet(panel_path) if panel is None else panel
     return bool(panel.cbsa_code.astype(str).str.startswith("9").all())
 
 

@@ -134,3 +134,20 @@ def test_the_longest_notebook_of_the_last_run_starts_first(synthetic_run, tmp_pa
     assert [r.name for r in runs] == ["91_short", "92_long"]
     recorded = json.loads((build / execute.TIMINGS_FILE).read_text())
     assert set(recorded) == {"91_short", "92_long"} and all(v > 0 for v in recorded.values())
+
+
+def test_the_synthetic_demo_never_writes_into_results(synthetic_run, tmp_path, monkeypatch, capsys):
+    """`citydip report` on the synthetic build writes to build/synthetic-results, not to the
+    committed results/ of the real data."""
+    from citydip import cli
+
+    monkeypatch.chdir(tmp_path)
+    build = tmp_path / "build"
+    build.mkdir()
+    for p in (synthetic_run[0] / "build").iterdir():
+        if p.is_file():
+            (build / p.name).write_bytes(p.read_bytes())
+    assert cli.main(["report", "--build-dir", "build"]) == 0
+    out = capsys.readouterr().out
+    assert "build/synthetic-results/README.md" in out and "SYNTHETIC" in out
+    assert (build / "synthetic-results" / "README.md").is_file() and not (tmp_path / "results").exists()
