@@ -35,18 +35,20 @@ def _parser() -> argparse.ArgumentParser:
     e.add_argument("--out", default="build", help="output folder (default: build/)")
     r = sub.add_parser("report", help="execute every notebook into results/ (executed .ipynb and .html, tables, "
                                       "figures, results/README.md)")
-    r.add_argument("--build-dir", default="build", help="folder with the panel and estimates (default: build/)")
-    r.add_argument("--results", help="output folder (default: results/; build/synthetic-results/ for the "
-                                     "synthetic demo, so that it never overwrites the real report)")
-    r.add_argument("--workers", type=int, default=2, help="notebooks executed at a time (default 2)")
+    _report_arguments(r, "folder with the panel and estimates (default: build/)")
     rep = sub.add_parser("replicate", help="build the panel, estimate, and execute every notebook into results/ "
                                             "(the synthetic demo panel when no published files are found)")
-    rep.add_argument("--build-dir", default="build", help="working folder (default: build/)")
-    rep.add_argument("--results", help="output folder (default: results/; build/synthetic-results/ for the "
-                                       "synthetic demo, so that it never overwrites the real report)")
-    rep.add_argument("--workers", type=int, default=2, help="notebooks executed at a time (default 2)")
+    _report_arguments(rep, "working folder (default: build/)")
     rep.add_argument("--force", action="store_true", help="rebuild and re-estimate even if nothing changed")
     return parser
+
+
+def _report_arguments(p: argparse.ArgumentParser, build_help: str) -> None:
+    """Options shared by ``report`` and ``replicate``."""
+    p.add_argument("--build-dir", default="build", help=build_help)
+    p.add_argument("--results", help="output folder (default: results/; build/synthetic-results/ for the "
+                                     "synthetic demo, so that it never overwrites the real report)")
+    p.add_argument("--workers", type=int, default=2, help="notebooks executed at a time (default 2)")
 
 
 def _panel_arguments(p: argparse.ArgumentParser) -> None:

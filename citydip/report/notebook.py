@@ -103,8 +103,8 @@ class Context:
             else:
                 (folder / f"{name}.md").unlink(missing_ok=True)
         else:
-            if self.synthetic and "SYNTHETIC" not in table.caption:
-                table = replace(table, caption=f"SYNTHETIC DEMO DATA, NOT REAL. {table.caption}".strip())
+            if self.synthetic and SYNTHETIC_MARK not in table.caption:
+                table = replace(table, caption=f"{SYNTHETIC_MARK}, NOT REAL. {table.caption}".strip())
             for suffix in (".md", ".tex", ".html"):
                 paths.append(table.write(folder / f"{name}{suffix}"))
         self._record(paths, "table", cell, caption)
@@ -147,7 +147,7 @@ def start(notebook: str) -> Context:
 
 
 def _markdown(frame: pd.DataFrame, caption: str, synthetic: bool) -> str:
-    head = "**SYNTHETIC DEMO DATA, NOT REAL.**\n\n" if synthetic else ""
+    head = f"**{SYNTHETIC_MARK}, NOT REAL.**\n\n" if synthetic else ""
     title = f"{caption}\n\n" if caption else ""
     return head + title + frame.to_markdown(index=False, floatfmt=".4g") + "\n"
 
