@@ -23,6 +23,9 @@ CURATED_DIR = PROJECT_ROOT / "data" / "curated"
 #: Environment variable pointing at another copy of the curated dataset (e.g. one being extended).
 CURATED_DIR_ENV = "CITYDIP_CURATED_DIR"
 
+#: Environment variable naming the build folder (panel, estimates; default ``build/``).
+BUILD_DIR_ENV = "CITYDIP_BUILD_DIR"
+
 #: Hash seed of every citydip process (the command and the notebook kernels): pyfixest orders
 #: fixed effects through sets, so its last digits (around 1e-15) depend on the seed; a fixed
 #: seed makes reruns byte-identical.
@@ -69,3 +72,8 @@ def curated_dir() -> Path:
     """The curated dataset in use: ``$CITYDIP_CURATED_DIR`` if set, else ``data/curated``."""
     env = os.environ.get(CURATED_DIR_ENV)
     return Path(env).expanduser() if env else CURATED_DIR
+
+
+def build_dir() -> Path:
+    """The build folder: ``$CITYDIP_BUILD_DIR``, else ``build/`` in the project."""
+    return Path(os.environ.get(BUILD_DIR_ENV, PROJECT_ROOT / "build"))

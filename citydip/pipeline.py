@@ -86,6 +86,57 @@ def write_panel(data_dir: Path, build_dir: Path, options: PanelOptions, *, synth
     return result
 
 
+def panel_is_current(build_dir: Path, key: str) -> bool:
+    """True when ``build_dir`` holds a panel built with ``key``."""
+    provenance = build_dir / "provenance.json"
+    return (provenance.is_file() and (build_dir / "panel.parquet").is_file()
+            and json.loads(provenance.read_text()).get("build_key") == key)
+
+
+def ensure_panel(data_dir: Path, build_dir: Path, options: PanelOptions, *, synthetic: bool, force: bool = False,
+                 with_variants: bool = True, step: str = "panel", say: Callable[[str], None] | None = None) -> bool:
+    """Make ``build_dir`` hold the panel of these inputs and options: reuse it when its key is
+    current (returns True), else build it (returns False)."""
+    say = say or (lambda _m: None)
+    key = build_key(data_dir, options, synthetic)
+    if not force and panel_is_current(build_dir, key):
+        say(f"{step}: inputs unchanged, reusing {build_dir / 'panel.parquet'}")
+        return True
+    say(f"{step}: building" + (" the SYNTHETIC demo panel" if synthetic else " from the published files"))
+    try:
+        write_panel(data_dir, build_dir, options, synthetic=synthetic, key=key, with_variants=with_variants,
+                    say=lambda m: say(f"      {m}"))
+    except MissingSourceError as exc:
+        raise MissingSourceError(exc.path, exc.message, hint="run `citydip fetch`, or remove the partial "
+                                 "data directory to run the synthetic demo") from None
+    return False
+
+
+def estimates_key(build_dir: Path) -> str:
+    """Fingerprint of what the estimates depend on: the panel's bytes and the code."""
+    panel_path = build_dir / "panel.parquet"
+    return hashlib.sha256(panel_path.read_bytes() + code_fingerprint().encode()).hexdigest()
+
+
+def ensure_estimates(build_dir: Path, *, force: bool = False, step: str = "estimates",
+                     say: Callable[[str], None] | None = None) -> bool:
+    """Make ``build_dir`` hold the catalogue's estimates of its panel: reuse them when current
+    (returns True), else fit the catalogue and the forest analysis (returns False)."""
+    from citydip.estimation import outputs
+
+    say = say or (lambda _m: None)
+    key = estimates_key(build_dir)
+    key_file = build_dir / "estimates.key"
+    if not force and key_file.is_file() and key_file.read_text().strip() == key \
+            and (build_dir / "estimates.csv").is_file():
+        say(f"{step}: panel unchanged, reusing {build_dir / 'estimates.csv'}")
+        return True
+    say(f"{step}: fitting the model catalogue and the forest analysis")
+    outputs.estimate_and_write(build_dir / "panel.parquet", build_dir, progress=lambda m: say(f"      {m}"))
+    atomic_write_text(key_file, key + "\n")
+    return False
+
+
 @dataclass
 class StepTimes:
     build: float = 0.0
@@ -97,7 +148,6 @@ class StepTimes:
 def replicate(data_dir: Path, build_dir: Path, results_dir: Path, *, options: PanelOptions | None = None,
               force: bool = False, workers: int = 2, say: Callable[[str], None] | None = None) -> StepTimes:
     """Run build, estimate and report, reusing what is current. Returns step timings."""
-    from citydip.estimation import outputs
     from citydip.report import execute
 
     say = say or (lambda m: print(m, file=sys.stderr))
@@ -107,33 +157,13 @@ def replicate(data_dir: Path, build_dir: Path, results_dir: Path, *, options: Pa
     reused = []
 
     start = time.perf_counter()
-    key = build_key(data_dir, options, synthetic)
-    provenance = build_dir / "provenance.json"
-    current = provenance.is_file() and json.loads(provenance.read_text()).get("build_key") == key
-    if current and (build_dir / "panel.parquet").is_file() and not force:
-        say("[1/3] panel: inputs unchanged, reusing build/panel.parquet")
+    if ensure_panel(data_dir, build_dir, options, synthetic=synthetic, force=force, step="[1/3] panel", say=say):
         reused.append("build")
-    else:
-        say("[1/3] panel: building" + (" the SYNTHETIC demo panel" if synthetic else " from the published files"))
-        try:
-            write_panel(data_dir, build_dir, options, synthetic=synthetic, key=key, say=lambda m: say(f"      {m}"))
-        except MissingSourceError as exc:
-            raise MissingSourceError(exc.path, exc.message, hint="run `citydip fetch`, or remove the partial "
-                                     "data directory to run the synthetic demo") from None
     times.build = time.perf_counter() - start
 
     start = time.perf_counter()
-    panel_path = build_dir / "panel.parquet"
-    estimate_key = hashlib.sha256(panel_path.read_bytes() + code_fingerprint().encode()).hexdigest()
-    key_file = build_dir / "estimates.key"
-    if key_file.is_file() and key_file.read_text().strip() == estimate_key and not force \
-            and (build_dir / "estimates.csv").is_file():
-        say("[2/3] estimates: panel unchanged, reusing build/estimates.csv")
+    if ensure_estimates(build_dir, force=force, step="[2/3] estimates", say=say):
         reused.append("estimate")
-    else:
-        say("[2/3] estimates: fitting the model catalogue and the forest analysis")
-        outputs.estimate_and_write(panel_path, build_dir, progress=lambda m: say(f"      {m}"))
-        atomic_write_text(key_file, estimate_key + "\n")
     times.estimate = time.perf_counter() - start
 
     start = time.perf_counter()

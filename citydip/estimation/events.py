@@ -26,6 +26,7 @@ import numpy as np
 import pandas as pd
 
 from citydip.errors import CitydipError
+from citydip.estimation import _pyfixest
 
 TREATMENTS = {"network": ("networks_dated", "first dated city-network join"),
               "sister": ("sister_new", "first new sister-city tie in the panel")}
@@ -42,6 +43,8 @@ class EventStudy:
     nobs: int
     notes: list[str]
     backend: object = None
+    data: pd.DataFrame | None = None  #: second-stage estimation sample (event time ``rel``, ``treat``, ...)
+    vcov: pd.DataFrame | None = None  #: covariance of the event-time coefficients (did2s-corrected)
 
 
 def treatment_years(panel: pd.DataFrame, treatment: str) -> pd.Series:
@@ -111,4 +114,5 @@ def event_study(panel: pd.DataFrame, treatment: str = "network", outcome: str = 
     cohorts = (first[first.notna() & ~first.index.isin(early.index)].value_counts().sort_index()
                .rename_axis("first_year").reset_index(name="metros"))
     notes = [f"years without an untreated metro dropped: {dropped_years}"] if dropped_years else []
-    return EventStudy(treatment, outcome, est, pretrend, cohorts, excluded, int(fit._N), notes, fit)
+    return EventStudy(treatment, outcome, est, pretrend, cohorts, excluded, _pyfixest.nobs(fit), notes, fit,
+                      data=_pyfixest.estimation_data(fit), vcov=_pyfixest.vcov(fit, tidy.index))

@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 
 from citydip.errors import CitydipError
-from citydip.estimation import conventions
+from citydip.estimation import _pyfixest, conventions
 from citydip.estimation.results import FitResult
 from citydip.estimation.spec import ModelSpec
 
@@ -37,7 +37,7 @@ def fit(panel: pd.DataFrame, spec: ModelSpec) -> FitResult:
         return _between(data, spec, regressors, notes)
     if spec.vcov == "driscoll_kraay":
         return _driscoll_kraay(data, spec, regressors, notes)
-    return _pyfixest(data, spec, regressors, notes)
+    return _fit_pyfixest(data, spec, regressors, notes)
 
 
 # -- data preparation --------------------------------------------------------------------------------
@@ -133,7 +133,7 @@ def _fe_names(spec: ModelSpec) -> list[str]:
     return ["unit_id" if f == spec.unit else f for f in spec.fixed_effects]
 
 
-def _pyfixest(data: pd.DataFrame, spec: ModelSpec, regressors: list[str], notes: list[str]) -> FitResult:
+def _fit_pyfixest(data: pd.DataFrame, spec: ModelSpec, regressors: list[str], notes: list[str]) -> FitResult:
     import pyfixest as pf
 
     fe = _fe_names(spec)
@@ -154,18 +154,23 @@ def _pyfixest(data: pd.DataFrame, spec: ModelSpec, regressors: list[str], notes:
     tidy = model.tidy()
     coef, se, stat = tidy["Estimate"], tidy["Std. Error"], tidy.iloc[:, 2]
     p, low, high = tidy.iloc[:, 3], tidy["2.5%"], tidy["97.5%"]
-    p = conventions.p_values(spec, stat, model._df_t, p)
+    df_t = _pyfixest.df_t(model)
+    p = conventions.p_values(spec, stat, df_t, p)
+    if spec.family == "poisson" and spec.convention != "stata":
+        df_t = float("inf")  # pyfixest's PPML p-values and intervals are from the normal
     if spec.vcov == "wild":
         p = pd.Series({term: _wild_p(model, term) for term in coef.index})
         low = high = pd.Series(np.nan, index=coef.index)
         notes.append(f"wild cluster bootstrap p-values ({WILD_REPS} Rademacher draws, seed {WILD_SEED}, null "
                      "imposed); standard errors are the cluster-robust ones; intervals not computed")
-    return FitResult(spec, coef.rename(None), se, stat, p, low, high, int(model._N), _vcov(model, coef.index),
-                     notes, model)
+    return FitResult(spec, coef.rename(None), se, stat, p, low, high, _pyfixest.nobs(model),
+                     _pyfixest.vcov(model, coef.index), notes, model, df_t=df_t, data=_sample(model, data))
 
 
-def _vcov(model, terms) -> pd.DataFrame:
-    return pd.DataFrame(np.asarray(model._vcov), index=terms, columns=terms)
+def _sample(model, data: pd.DataFrame) -> pd.DataFrame:
+    """The rows of ``data`` pyfixest used (singletons and separated units removed)."""
+    used = _pyfixest.estimation_data(model)
+    return data.iloc[used.index.to_numpy()] if len(used) < len(data) else data
 
 
 def _wild_p(model, term: str) -> float:
@@ -186,7 +191,7 @@ def _between(data: pd.DataFrame, spec: ModelSpec, regressors: list[str], notes: 
     ci = model.conf_int()
     notes.append(f"between regression on {len(means)} metro means over the sample years")
     return FitResult(spec, model.params, model.bse, model.tvalues, model.pvalues, ci[0], ci[1], int(model.nobs),
-                     model.cov_params(), notes, model)
+                     model.cov_params(), notes, model, df_t=float(model.df_resid), data=data)
 
 
 def _driscoll_kraay(data: pd.DataFrame, spec: ModelSpec, regressors: list[str], notes: list[str]) -> FitResult:
@@ -200,7 +205,7 @@ def _driscoll_kraay(data: pd.DataFrame, spec: ModelSpec, regressors: list[str], 
     ci = model.conf_int()
     notes.append(f"Driscoll-Kraay (Bartlett kernel, bandwidth {bandwidth} years)")
     return FitResult(spec, model.params, model.std_errors, model.tstats, model.pvalues, ci["lower"], ci["upper"],
-                     int(model.nobs), model.cov, notes, model)
+                     int(model.nobs), model.cov, notes, model, df_t=float(model.df_resid), data=data)  # debiased: t(N - K)
 
 
 def dk_bandwidth(periods: int) -> int:

@@ -1,22 +1,58 @@
-"""Fitted-model results and the tidy table every estimator path returns."""
+"""Fitted-model results, the tidy table every estimator path returns, and linear tests.
+
+Tests of linear restrictions (:meth:`FitResult.wald`, :meth:`FitResult.contrast`) use the
+model's own variance matrix and the reference distribution of its own t tests: t(``df_t``)
+for one restriction, F(q, ``df_t``) for q restrictions (``df_t`` is G - 1 under clustering,
+N - K otherwise), and the normal / chi-squared when ``df_t`` is infinite (Poisson).
+"""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
+from citydip.errors import CitydipError
 from citydip.estimation.spec import ModelSpec
 
 TIDY_COLUMNS = ["model", "term", "estimate", "std_error", "statistic", "p_value", "conf_low", "conf_high", "nobs",
                 "fixed_effects", "vcov_type", "family", "depvar", "convention"]
 
 
+@dataclass(frozen=True)
+class WaldTest:
+    """Wald test of ``R b = q``: ``wald_chi2`` = W, ``statistic`` = F = W / q, ``p_value`` from
+    F(``df_num``, ``df_den``) (chi2(``df_num``) when ``df_den`` is infinite)."""
+
+    statistic: float
+    wald_chi2: float
+    df_num: int
+    df_den: float
+    p_value: float
+
+
+@dataclass(frozen=True)
+class Contrast:
+    """A linear combination ``sum w_k b_k`` against ``value``: two-sided ``p_value`` and
+    one-sided ``p_greater`` (H1: combination > value) from t(``df``) (normal if ``df`` is inf)."""
+
+    estimate: float
+    std_error: float
+    statistic: float
+    p_value: float
+    p_greater: float
+    df: float
+
+
 @dataclass
 class FitResult:
-    """Estimates of one :class:`ModelSpec`. ``backend`` is the underlying fitted object
-    (pyfixest, statsmodels or linearmodels) for anything the tidy table leaves out."""
+    """Estimates of one :class:`ModelSpec`. ``vcov`` is the coefficients' variance matrix
+    (with its small-sample factor), ``df_t`` the degrees of freedom of the model's t tests,
+    ``data`` the estimation sample. ``backend`` is the underlying fitted object (pyfixest,
+    statsmodels or linearmodels) for anything else."""
 
     spec: ModelSpec
     coef: pd.Series
@@ -29,6 +65,8 @@ class FitResult:
     vcov: pd.DataFrame | None = None
     notes: list[str] = field(default_factory=list)
     backend: Any = None
+    df_t: float = float("inf")
+    data: pd.DataFrame | None = field(default=None, repr=False)
 
     def tidy(self) -> pd.DataFrame:
         """One row per term: the columns of :data:`TIDY_COLUMNS`."""
@@ -45,3 +83,53 @@ class FitResult:
             "vcov_type": s.vcov_label, "family": s.family, "depvar": s.depvar, "convention": s.convention,
         })
         return frame[TIDY_COLUMNS]
+
+    # -- linear tests ---------------------------------------------------------------------------------
+    def _matrix(self, R) -> np.ndarray:
+        terms = list(self.coef.index)
+        if isinstance(R, Mapping):
+            R = [R]
+        if isinstance(R, (list, tuple)) and R and isinstance(R[0], Mapping):
+            rows = np.zeros((len(R), len(terms)))
+            for i, weights in enumerate(R):
+                for term, w in weights.items():
+                    if term not in terms:
+                        raise CitydipError(f"model {self.spec.name}: no coefficient {term!r} (has {terms})")
+                    rows[i, terms.index(term)] = float(w)
+            return rows
+        matrix = np.atleast_2d(np.asarray(R, dtype=float))
+        if matrix.shape[1] != len(terms):
+            raise CitydipError(f"model {self.spec.name}: R has {matrix.shape[1]} columns, the model "
+                               f"{len(terms)} coefficients")
+        return matrix
+
+    def _variance(self) -> np.ndarray:
+        if self.vcov is None:
+            raise CitydipError(f"model {self.spec.name}: no variance matrix to test with")
+        terms = list(self.coef.index)
+        return self.vcov.loc[terms, terms].to_numpy(dtype=float)
+
+    def wald(self, R, q=None) -> WaldTest:
+        """Wald test of ``R b = q`` (``R``: array over the coefficients, or a list of
+        {term: weight} rows; ``q`` defaults to zeros) with the model's variance matrix."""
+        from scipy import stats
+
+        matrix = self._matrix(R)
+        target = np.zeros(matrix.shape[0]) if q is None else np.atleast_1d(np.asarray(q, dtype=float))
+        gap = matrix @ self.coef.to_numpy(dtype=float) - target
+        W = float(gap @ np.linalg.solve(matrix @ self._variance() @ matrix.T, gap))
+        k = matrix.shape[0]
+        F = W / k
+        p = float(stats.chi2.sf(W, k)) if np.isinf(self.df_t) else float(stats.f.sf(F, k, self.df_t))
+        return WaldTest(F, W, k, float(self.df_t), p)
+
+    def contrast(self, weights: Mapping[str, float], value: float = 0.0) -> Contrast:
+        """The combination ``sum weights[term] * b[term]`` tested against ``value``."""
+        from scipy import stats
+
+        r = self._matrix(weights)[0]
+        estimate = float(r @ self.coef.to_numpy(dtype=float))
+        se = float(np.sqrt(r @ self._variance() @ r))
+        t = (estimate - value) / se
+        dist = stats.norm if np.isinf(self.df_t) else stats.t(self.df_t)
+        return Contrast(estimate, se, t, float(2 * dist.sf(abs(t))), float(dist.sf(t)), float(self.df_t))
