@@ -27,7 +27,8 @@ from pathlib import Path
 
 import pandas as pd
 
-from citydip.config import build_dir, data_dir as default_data_dir
+from citydip.config import build_dir
+from citydip.config import data_dir as default_data_dir
 from citydip.errors import CitydipError, MissingSourceError, OptionError
 from citydip.estimation.results import FitResult
 from citydip.estimation.spec import METRO, VCOVS, YEAR, ModelSpec

@@ -12,7 +12,6 @@ from citydip.config import DATA_DIR_ENV, HASH_SEED, data_dir
 from citydip.errors import CitydipError, MissingSourceError
 
 
-
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="citydip", description="City diplomacy and metro exports: reproducible data, panel and estimates.")
@@ -166,7 +165,7 @@ def _build(args: argparse.Namespace, root: Path) -> int:
 
 
 def _estimate(args: argparse.Namespace, root: Path) -> int:
-    from citydip.estimation import outputs
+    from citydip.report import outputs
 
     panel_path = Path(args.panel)
     if not panel_path.is_file():

@@ -1,9 +1,11 @@
 """``citydip fetch``: download the published files that have stable official URLs, and say how
 to obtain the others.
 
-Everything fetch knows about a source is one row of :data:`SOURCES` (URL, target folder and
-file, accepted sha256 hashes, archive members). Rows with a ``url`` are downloaded; rows
-without one are printed as manual steps by :func:`manual_instructions`.
+What fetch knows about a file comes from the source catalogue (:mod:`citydip.sources.registry`:
+folder, file name, and how to obtain it); :func:`source_table` (also ``SOURCES``) derives one
+row per download from it (URL, target folder and file, accepted sha256 hashes, archive
+members). Rows with a ``url`` are downloaded; rows without one are printed as manual steps by
+:func:`manual_instructions`.
 
 Checksums
     * Pinned rows (``sha256`` not empty) must match one of the listed hashes, whether the file
@@ -33,7 +35,7 @@ from pathlib import Path
 from urllib.parse import quote, urlsplit
 
 from citydip import __version__
-from citydip.config import CURATED_DIR
+from citydip.config import curated_dir
 from citydip.errors import CitydipError, OptionError
 
 #: Registry of recorded hashes, inside the data directory.
@@ -55,7 +57,9 @@ class FetchError(CitydipError):
 
 @dataclass(frozen=True)
 class Source:
-    """One file of the data directory and how to obtain it.
+    """One row of the download table: a file (or archive) of the data directory and how to
+    obtain it. Derived from the catalogue by :func:`source_table`; tests and mirrors may build
+    their own rows.
 
     ``url`` set: ``citydip fetch`` downloads it. ``url`` None: manual steps are printed from
     ``repo``/``commit``/``repo_path`` (a public copy at a fixed commit) and ``original``.
@@ -85,223 +89,60 @@ class Source:
         return bool(self.members)
 
 
-_CENSUS_DELINEATIONS = ("https://www2.census.gov/programs-surveys/metro-micro/geographies/"
-                        "reference-files")
-_CENSUS_POPEST = "https://www2.census.gov/programs-surveys/popest/datasets"
-_DELINEATIONS_PAGE = ("https://www.census.gov/geographies/reference-files/time-series/demo/metro-micro/"
-                      "delineation-files.html")
-_POPEST_PAGE = "https://www.census.gov/programs-surveys/popest/data/tables.html"
-_BEA_PAGE = "https://apps.bea.gov/regional/downloadzip.cfm"
-_ITA_PAGE = "https://www.trade.gov/data-visualization/metropolitan-export-map"
-_LOWY_PAGE = "https://globaldiplomacyindex.lowyinstitute.org/"
-_LOWY_REPO, _LOWY_COMMIT = "antoniosfiala/UCL_CASA_GIS", "812f31ab88b1659e1abc5cf24c49f7fb366ba4a8"
-_LOWY_PATH = "R_Notebook/Final/Data/Raw_data/"
-_ITA_REPO = "joshevanbarker/Machine_Learning_with_MSA_Exports_DTSC_691_Final_Project"
-_ITA_COMMIT = "0598c4432c9ccae61419cb21baf2405030a640e9"
-_HEKMAN = "Hekman/twincities"
-_URSINO = "albertoursino/graphs-comparison"
-_CLIMACTOR, _CLIMACTOR_COMMIT = "datadrivenenvirolab/ClimActor", "ea05cc92f048289195824c9abc329df7ca496b3f"
-_CLIMACTOR_PAGE = ("https://doi.org/10.15139/S3/GGWVVQ (Hsu et al. 2020, Scientific Data 7, 374; "
-                   "non-commercial use, cite)")
-_BROOKINGS = "fansi-sifan/metro-datasets"
-_METRO_MONITOR_COMMIT = "1c3c9160847e187a2cb423e2fc22328b7d6657bd"
-_EXPORT_MONITOR_COMMIT = "966893f5ce6e9d5e073c6b4d7a223822b1d5b620"
-_RLEUVEN, _RLEUVEN_COMMIT = "andrewvanleuven/rleuven", "64038a8e1c3f64af666dae29476d154ad5c90974"
+def source_table() -> tuple[Source, ...]:
+    """The download table, derived from the source catalogue (:mod:`citydip.sources.registry`):
+    one row per catalogued file that is obtained on its own (key, folder and file name of the
+    catalogue entry, download details of :data:`~citydip.sources.registry.DOWNLOADS`), one
+    per archive (:data:`~citydip.sources.registry.ARCHIVES`, members found by the patterns
+    of its files), and one per curated file (nothing to download)."""
+    global _TABLE
+    if _TABLE is None:
+        from citydip.sources import registry
 
-# -- THE SOURCE TABLE ---------------------------------------------------------------------------
-# Census list hashes. Each pinned list accepts the bytes of the reference copy that citydip's
-# readers were checked against and, where it differs, the bytes served at the URL today
-# (as pinned by other public projects that download these files, e.g. list1_2023.xlsx:
-# 143,798 bytes, Last-Modified 4 Aug 2023). Lists with no known official hash are unpinned.
-# File names: the Census server uses lower-case names (list1.xls, list2.xls) for 2013 and 2015.
-SOURCES: tuple[Source, ...] = (
-    # BEA Regional Economic Accounts: one zip per table, re-issued with every release (member
-    # names carry the last year, e.g. CAINC1_MSA_1969_2023.csv), so unpinned.
-    Source("bea_cainc1", "bea_regional", "CAINC1.zip",
-           "BEA CAINC1: personal income, population, per capita income by MSA and county",
-           url="https://apps.bea.gov/regional/zip/CAINC1.zip",
-           members=("CAINC1_MSA_1969_*.csv", "CAINC1__ALL_AREAS_1969_*.csv"),
-           optional_members=("CAINC1__Footnotes.html", "CAINC1__definition.xml"), original=_BEA_PAGE),
-    Source("bea_cagdp1", "bea_regional", "CAGDP1.zip",
-           "BEA CAGDP1: GDP summary by MSA and county",
-           url="https://apps.bea.gov/regional/zip/CAGDP1.zip",
-           members=("CAGDP1_MSA_2001_*.csv", "CAGDP1__ALL_AREAS_2001_*.csv"),
-           optional_members=("CAGDP1__Footnotes.html", "CAGDP1__definition.xml"), original=_BEA_PAGE),
-    # Census delineation lists (list 1: county -> CBSA; list 2: principal cities -> CBSA).
-    Source("census_list1_2013", "census_cbsa_delineations", "list1_2013_feb.xls",
-           "Census delineation list 1, February 2013 (OMB 13-01)",
-           url=f"{_CENSUS_DELINEATIONS}/2013/delineation-files/list1.xls",
-           sha256=("cf211f2aec39ea685b388af5d5cac58cfb01764825b0d2dafcdbea4bb77b8e99",
-                   "1bb1d7ce747bcd72fc212bda806c28bb4b17d4cec72d1388770f2b0a6d06f5c0"),
-           original=_DELINEATIONS_PAGE),
-    Source("census_list2_2015", "census_cbsa_delineations", "list2_2015_jul_principal_cities.xls",
-           "Census delineation list 2 (principal cities), July 2015",
-           # reference copy: sha256 fcc6ada02591f66cf9d5e3b9799bc234d1a22d835c395b7cd8474c59dda46b53,
-           # not confirmed to be the bytes served today, so recorded on first download instead
-           url=f"{_CENSUS_DELINEATIONS}/2015/delineation-files/list2.xls", original=_DELINEATIONS_PAGE),
-    Source("census_list1_2020", "census_cbsa_delineations", "list1_2020_mar.xls",
-           "Census delineation list 1, March 2020 (OMB 20-01)",
-           url=f"{_CENSUS_DELINEATIONS}/2020/delineation-files/list1_2020.xls",
-           sha256=("80da8aa19e464086c7f2282bddc69413c69682b475df6f8655ea208b416b370f",
-                   "95b389487efcd818d71ba2a992e1edd43af93228e70c2a9634fd152acb345409"),
-           original=_DELINEATIONS_PAGE),
-    Source("census_list2_2020", "census_cbsa_delineations", "list2_2020_mar_principal_cities.xls",
-           "Census delineation list 2 (principal cities), March 2020",
-           url=f"{_CENSUS_DELINEATIONS}/2020/delineation-files/list2_2020.xls",
-           sha256=("be3a0aa2499d032d5b8125635569b946ba15b7d71ea0776f415c93c2b77c83af",),
-           original=_DELINEATIONS_PAGE),
-    Source("census_list1_2023", "census_cbsa_delineations", "list1_2023_jul.xlsx",
-           "Census delineation list 1, July 2023 (OMB 23-01)",
-           url=f"{_CENSUS_DELINEATIONS}/2023/delineation-files/list1_2023.xlsx",
-           sha256=("732fea58dff99479b7edbae037a4bffb8ea50be9c21fd70acb5f1066b7d75218",
-                   "952c4b1e78acbb54e6ec9412434b7602fedacbf021736351a63c181bdb753629"),
-           original=_DELINEATIONS_PAGE),
-    Source("census_list2_2023", "census_cbsa_delineations", "list2_2023_jul_principal_cities.xlsx",
-           "Census delineation list 2 (principal cities), July 2023",
-           url=f"{_CENSUS_DELINEATIONS}/2023/delineation-files/list2_2023.xlsx",
-           sha256=("c36c88a8fe0f8c935e16022d0605f5d5fed4ba3803b5e46d1c3c9c8745d25e46",
-                   "1e1091de28d1ad1423cebf18e7cdb6db4fbf2204fd357bc68c24e8261dcce161"),
-           original=_DELINEATIONS_PAGE),
-    # Census population estimates: official bytes not known in advance, recorded on first download.
-    Source("popest_cbsa_2019", "census_popest", "cbsa-est2019-alldata.csv",
-           "Census PEP CBSA totals and components, Vintage 2019 (Sep-2018 delineation)",
-           url=f"{_CENSUS_POPEST}/2010-2019/metro/totals/cbsa-est2019-alldata.csv", original=_POPEST_PAGE),
-    Source("popest_cbsa_2020", "census_popest", "cbsa-est2020-alldata.csv",
-           "Census PEP CBSA totals and components, Vintage 2020 (Mar-2020 delineation)",
-           url=f"{_CENSUS_POPEST}/2010-2020/metro/totals/cbsa-est2020-alldata.csv", original=_POPEST_PAGE),
-    Source("popest_cbsa_2021", "census_popest", "cbsa-est2021-alldata.csv",
-           "Census PEP CBSA totals and components, Vintage 2021 (2020-census base)",
-           url=f"{_CENSUS_POPEST}/2020-2021/metro/totals/cbsa-est2021-alldata.csv", original=_POPEST_PAGE),
-    Source("popest_county_2009", "census_popest", "co-est2009-alldata.csv",
-           "Census PEP county totals and components, Vintage 2009 (full file: population columns "
-           "plus components of change)",
-           url=f"{_CENSUS_POPEST}/2000-2009/counties/totals/co-est2009-alldata.csv", original=_POPEST_PAGE),
-    # ---- no stable official URL: manual steps -------------------------------------------------
-    Source("ita_xlsx", "ita_metro_exports_2005_2023", "ITA_MSA_Export_Series_2005_2023.xlsx",
-           "ITA Metropolitan Export Series 2005-2023, all MSAs (workbook)",
-           sha256=("a7c5c1be28a3ba35d015c1344e5e411cd06f8d5bfacb1095b4a5b9a6e08400c9",),
-           original=f"{_ITA_PAGE} (same layout as the dashboard's Download > Crosstab export)",
-           repo=_ITA_REPO, commit=_ITA_COMMIT, repo_path="data/ITA_MSA_Export_Series.xlsx"),
-    Source("ita_join_table", "ita_metro_exports_2005_2023", "barker_msa_primary_city_join_table.xlsx",
-           "MSA to primary city join table (hand-made, optional)",
-           sha256=("cbf9df19ffddf9a0eadc1a0b7eaff0378f110a665afb65a1d904ad82753f281d",),
-           repo=_ITA_REPO, commit=_ITA_COMMIT, repo_path="data/Metro_Data_Join_Table.xlsx"),
-    Source("ita_csv", "ita_metro_exports", "ita_msa_exports_2012_2021.csv",
-           "ITA Metropolitan Export Series 2012-2021, all MSAs (crosstab CSV, cross-check)",
-           sha256=("2d6b9a6f74275f992aa57e9e619b47f467944379c310280653bb7cd3ec75397a",),
-           original=f"{_ITA_PAGE} > All MSA Exports Map (2012 - 2021) > Download > Crosstab > CSV",
-           repo="jasonjiajs/replication_cities_hetfirms", commit="a71fb7b02809c5330b45fcc092a2d529b5a3d2ea",
-           repo_path="data/exports_ita.csv"),
-    Source("lowy_2016", "lowy_gdi", "2016_LowyInstituteGlobalDiplomacyIndex-FullDataset.csv",
-           "Lowy Institute Global Diplomacy Index 2016, full dataset",
-           sha256=("69acd4e9fb2887eeeda09d4d8c17e0a32fc962315cb72cd478c9ab037e9e4c9c",),
-           original=_LOWY_PAGE, repo=_LOWY_REPO, commit=_LOWY_COMMIT,
-           repo_path=_LOWY_PATH + "2016_LowyInstituteGlobalDiplomacyIndex-FullDataset.csv"),
-    Source("lowy_2017", "lowy_gdi", "2017_LowyInstituteGlobalDiplomacyIndex-FullDataset.csv",
-           "Lowy Institute Global Diplomacy Index 2017, full dataset",
-           sha256=("b3bd07ccd2526993a4b5c228ae75956edc75147a76f81107a08431059ca1a06e",),
-           original=_LOWY_PAGE, repo=_LOWY_REPO, commit=_LOWY_COMMIT,
-           repo_path=_LOWY_PATH + "2017_LowyInstituteGlobalDiplomacyIndex-FullDataset.csv"),
-    Source("lowy_2019", "lowy_gdi", "2019_LowyInstituteGlobalDiplomacyIndex_FullDataset.csv",
-           "Lowy Institute Global Diplomacy Index 2019, full dataset",
-           sha256=("d2b4a15a9d429781c519918667f02a80f807a2c1d8f543d518d4ce53c84429eb",),
-           original=_LOWY_PAGE, repo=_LOWY_REPO, commit=_LOWY_COMMIT,
-           repo_path=_LOWY_PATH + "2019_LowyInstituteGlobalDiplomacyIndex_FullDataset.csv"),
-    Source("wikidata_embassies", "wikidata_embassies", "database_of_embassies_2022-11-16.csv",
-           "Database of embassies and consulates (from Wikidata), 2022-11-16",
-           sha256=("2d02d16f16becd1ea85960234bec216e5decd539297142ebf6677d76603db10a",),
-           original="Wikidata (CC0), generated by the repository's SPARQL query",
-           repo="database-of-embassies/database-of-embassies", commit="b1987a62f9412564fa33c5e9193a65319bc504a3",
-           repo_path="database_of_embassies.csv"),
-    Source("hekman_raw", "wikipedia_twincities_hekman", "twin_cities_raw.csv",
-           "Wikipedia lists of twin towns and sister cities, scraped pairs",
-           sha256=("e2d2e542f319fe45ddaf588b9cf6308c7fc17dbceb3c9b16c64fabfbbe7923c1",),
-           original="English Wikipedia, 'List of twin towns and sister cities in ...' (CC BY-SA 4.0)",
-           repo=_HEKMAN, commit="9418ac08d0e855d62baa9ef3f09b93bc529df8e3", repo_path="twin_cities_raw.csv"),
-    Source("hekman_geocoded", "wikipedia_twincities_hekman", "twin_cities_geocoded.csv",
-           "Wikipedia twin cities, geocoded pairs",
-           sha256=("0964bc76ba1dffa002c1c7257292bf42f1c828d2df44aab22490341a708dd60a",),
-           original="English Wikipedia (CC BY-SA 4.0); geocoding by the repository author",
-           repo=_HEKMAN, commit="92aa9379439bcde202881d210feeed2a3b333261", repo_path="app/public/twin_cities.csv"),
-    Source("p190_gexf", "wikidata_p190_ursino", "sister_cities.gexf",
-           "Wikidata P190 (twinned administrative body) graph",
-           sha256=("2a38f4633a90f9fb7ce5d1d23187911b37a58e054eff1cba84996bc4f006b7e0",),
-           original="Wikidata Query Service (CC0)",
-           repo=_URSINO, commit="f4d641e7db4b1849df095f2bb3eae52c1bbd1286",
-           repo_path="data/sister_cities_data/sister_cities.gexf"),
-    Source("p190_query", "wikidata_p190_ursino", "query_bigcities_p190.csv",
-           "Wikidata P190 query result, cities over 50,000",
-           sha256=("50447146bd4a1b0954797bad081fae0a728ec3bdf7d99ba4cdf719e9c8728762",),
-           original="Wikidata Query Service (CC0)",
-           repo=_URSINO, commit="33944e0df8f45473b257f1494d7eb708d74b85e5", repo_path="query.csv"),
-    Source("climactor_2020", "climactor", "subnational_contextuals_database_initcols_Sept2020.csv",
-           "ClimActor subnational climate-network participation, Sept 2020",
-           sha256=("0a267cae0f5db9eadfd080d8c2efebda255f16c3f7e496810ece18db3f30a3e9",),
-           original=_CLIMACTOR_PAGE, repo=_CLIMACTOR, commit=_CLIMACTOR_COMMIT,
-           repo_path="data-raw/Archive/subnational_contextuals_database_initcols_Sept2020.csv"),
-    Source("climactor_2022", "climactor", "subnational_contextuals_database_Dec2022.csv",
-           "ClimActor subnational climate-network participation, Dec 2022",
-           sha256=("d5ad88d76226e093d721bdb7e229f34cefa438366e2bf023eb2f786e91e26e97",),
-           original=_CLIMACTOR_PAGE, repo=_CLIMACTOR, commit=_CLIMACTOR_COMMIT,
-           repo_path="data-raw/subnational_contextuals_database_Dec2022.csv"),
-    Source("climactor_readme", "climactor", "ClimActor_Readme.txt",
-           "ClimActor readme (licence and citation)",
-           sha256=("4d5ad709f83eac50c7e2052393040a194cb1deaffed4f49fdb8437cac4985bab",),
-           original=_CLIMACTOR_PAGE, repo=_CLIMACTOR, commit="6ff1dd68c834c8090b833e423c4e4a4febb4336e",
-           repo_path="data-raw/ClimActor_Readme.txt"),
-    Source("brookings_growth", "brookings_metro_monitor", "metro_monitor_2021_growth_values.csv",
-           "Brookings Metro Monitor 2021, growth indicator values",
-           sha256=("82d46ace3a547b01cf026c40e91dd39e07ee1a2405afc6092b5f5e0ca19d4c10",),
-           original="https://www.brookings.edu/interactives/metro-monitor-2021",
-           repo=_BROOKINGS, commit=_METRO_MONITOR_COMMIT,
-           repo_path="source/metro monitor 2021/Growth Values (SC 2021.01.14).csv"),
-    Source("brookings_prosperity", "brookings_metro_monitor", "metro_monitor_2021_prosperity_values.csv",
-           "Brookings Metro Monitor 2021, prosperity indicator values",
-           sha256=("f16096924b9111c457f6ee6806992fb38e9f1c8504af4a856a0bf22132a4dc78",),
-           original="https://www.brookings.edu/interactives/metro-monitor-2021",
-           repo=_BROOKINGS, commit=_METRO_MONITOR_COMMIT,
-           repo_path="source/metro monitor 2021/Prosperity Values (SC 2021.01.12 ).csv"),
-    Source("brookings_inclusion", "brookings_metro_monitor", "metro_monitor_2021_inclusion_values.csv",
-           "Brookings Metro Monitor 2021, inclusion indicator values",
-           sha256=("071003080af6c6739a06545557b0b7308d6c37efdf4dee8f5a639a4f6cfcc04d",),
-           original="https://www.brookings.edu/interactives/metro-monitor-2021",
-           repo=_BROOKINGS, commit=_METRO_MONITOR_COMMIT,
-           repo_path="source/metro monitor 2021/Inclusion Values (SC 2021.02.13).csv"),
-    Source("brookings_export_cbsa", "brookings_export_monitor", "export_monitor_2018_cbsa_2017.csv",
-           "Brookings Export Monitor 2018, CBSAs, 2017",
-           sha256=("042bcc54a4a18dd7bb78485efe899a438ffeedece047b98ead3af00115519ce7",),
-           original="https://www.brookings.edu/research/export-monitor-2018/",
-           repo=_BROOKINGS, commit=_EXPORT_MONITOR_COMMIT, repo_path="export_monitor/export_monitor_cbsa.csv"),
-    Source("brookings_export_county", "brookings_export_monitor", "export_monitor_2018_county_2017.csv",
-           "Brookings Export Monitor 2018, counties, 2017",
-           sha256=("c0fb7c697e495c6dd20f91339ce80ed99bbf0f4bfdff29f90dc2a2c76f6396d6",),
-           original="https://www.brookings.edu/research/export-monitor-2018/",
-           repo=_BROOKINGS, commit=_EXPORT_MONITOR_COMMIT, repo_path="export_monitor/export_monitor_county.csv"),
-    Source("rleuven_counties", "census_cbsa_delineations", "rleuven_county_cbsa_2018_derived.csv",
-           "County -> CBSA, September 2018 delineation (derived from the Census list 1)",
-           sha256=("61911091c666ea9fd512fdb0f40ac3da04859645bdec9b63ca9b3fca8438798f",),
-           original=_DELINEATIONS_PAGE, repo=_RLEUVEN, commit=_RLEUVEN_COMMIT, repo_path="data-raw/cbsa.csv"),
-    Source("rleuven_cities", "census_cbsa_delineations", "rleuven_cbsa_principal_cities_2018_modified.csv",
-           "Principal cities -> CBSA, September 2018 (Census list 2 plus a first-named-city flag)",
-           sha256=("cd9f5aee4da6455fa11bcc13b3353444f148ba7913b498a9ff3efd4de9bc7a32",),
-           original=_DELINEATIONS_PAGE, repo=_RLEUVEN, commit=_RLEUVEN_COMMIT, repo_path="data-raw/cbsa_cities.csv"),
-    Source("bls_crosswalk", "census_cbsa_delineations", "bls_qcew_county_msa_csa_crosswalk.csv",
-           "BLS QCEW county-MSA-CSA crosswalk (2013-based titles)",
-           sha256=("1f036f13cc8ec204d84c89ac047f3777ad3f55641f125b181a07fef93f5d88b8",),
-           original="https://www.bls.gov/cew/classifications/areas/county-msa-csa-crosswalk.htm",
-           repo="Rahul-Tclb/msa", commit="dfa255f16d6d62904e84db351409568bc29e2c7f",
-           repo_path="qcew-county-msa-csa-crosswalk-csv.csv"),
-    # ---- the project's own curated dataset (ships with citydip) -------------------------------
-    Source("curated_sister_cities", "sister_city_years", "sister_cities.csv",
-           "Sister-city pairs with establishment years (curated, one source URL per row)", curated=True),
-    Source("curated_network_memberships", "network_memberships", "network_memberships.csv",
-           "City-network memberships with join years (curated)", curated=True),
-    Source("curated_consulate_events", "consulate_events", "consulate_events.csv",
-           "Dated consulate openings, closings, upgrades and relocations (curated)", curated=True),
-)
+        registry.check_consistency()
+        rows: list[Source] = []
+        for f in registry.catalogue(unread=True):
+            archive = f.archive
+            if archive is not None:
+                if all(r.key != archive.key for r in rows):
+                    members = tuple(registry.get(k).filename for k in archive.files)
+                    rows.append(Source(archive.key, f.folder, archive.filename, archive.title, url=archive.url,
+                                       sha256=archive.sha256, members=members, optional_members=archive.extras,
+                                       original=archive.original))
+            elif f.curated:
+                rows.append(Source(f.key, f.folder, f.filename, f.description, curated=True))
+            else:
+                d = f.download
+                rows.append(Source(f.key, f.folder, d.save_as or f.filename, f.description, url=d.url,
+                                   sha256=d.sha256, original=d.original, repo=d.repo, commit=d.commit,
+                                   repo_path=d.repo_path, note=d.note))
+        _TABLE = tuple(rows)
+    return _TABLE
 
-#: The table by key.
-SOURCES_BY_KEY: dict[str, Source] = {s.key: s for s in SOURCES}
+
+_TABLE: tuple[Source, ...] | None = None
+
+#: Keys of the download table before it was derived from the catalogue (old key -> catalogue key):
+#: hashes recorded under an old key in ``.citydip_fetch.json`` are carried over, and ``--only``
+#: accepts the old names.
+LEGACY_KEYS = {"popest_cbsa_2019": "census_popest_cbsa_2019", "popest_cbsa_2020": "census_popest_cbsa_2020",
+               "popest_cbsa_2021": "census_popest_cbsa_2021", "popest_county_2009": "census_popest_county_2000s",
+               "rleuven_counties": "census_list1_2018_derived", "rleuven_cities": "census_list2_2018_modified",
+               "bls_crosswalk": "bls_county_msa", "p190_gexf": "wikidata_p190_gexf",
+               "p190_query": "wikidata_p190_query", "brookings_growth": "brookings_monitor_growth",
+               "brookings_prosperity": "brookings_monitor_prosperity",
+               "brookings_inclusion": "brookings_monitor_inclusion",
+               "brookings_export_cbsa": "brookings_exports_cbsa", "brookings_export_county": "brookings_exports_county"}
+
+
+def __getattr__(name: str):
+    """``SOURCES`` (the table) and ``SOURCES_BY_KEY``, derived from the catalogue on first use."""
+    if name == "SOURCES":
+        return source_table()
+    if name == "SOURCES_BY_KEY":
+        return {s.key: s for s in source_table()}
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
 
 
 @dataclass(frozen=True)
@@ -329,12 +170,12 @@ class FetchResult:
 
 
 # -- public API ----------------------------------------------------------------------------------
-def downloadable_sources(table: tuple[Source, ...] | list[Source] = SOURCES) -> list[Source]:
-    return [s for s in table if s.downloadable]
+def downloadable_sources(table: tuple[Source, ...] | list[Source] | None = None) -> list[Source]:
+    return [s for s in (source_table() if table is None else table) if s.downloadable]
 
 
-def manual_sources(table: tuple[Source, ...] | list[Source] = SOURCES) -> list[Source]:
-    return [s for s in table if not s.downloadable]
+def manual_sources(table: tuple[Source, ...] | list[Source] | None = None) -> list[Source]:
+    return [s for s in (source_table() if table is None else table) if not s.downloadable]
 
 
 def resolve_url(source: Source, overrides: dict[str, str] | None = None) -> str:
@@ -368,18 +209,19 @@ def fetch(
 ) -> list[FetchResult]:
     """Download the sources with stable official URLs into ``data_dir``.
 
-    ``sources`` selects rows by key or by folder name (default: every downloadable row).
+    ``sources`` selects rows by key (or a key it had before, :data:`LEGACY_KEYS`) or by folder
+    name (default: every downloadable row).
     ``refresh`` downloads unpinned files again and accepts (records) new versions.
     ``progress`` shows one progress bar or line per download on stderr and prints the
     summary (:func:`format_summary`) on stdout at the end. ``base_url_override``: see
-    :func:`resolve_url`. ``table`` replaces :data:`SOURCES` (for mirrors and tests).
+    :func:`resolve_url`. ``table`` replaces :func:`source_table` (for mirrors and tests).
 
     Download and checksum problems do not raise: they come back as ``failed`` results whose
     message names the URL and the manual alternative. Unknown source names raise
     :class:`~citydip.errors.OptionError`; an unreadable registry raises :class:`FetchError`.
     """
     data_dir = Path(data_dir)
-    rows = _select(list(SOURCES if table is None else table), sources)
+    rows = _select(list(source_table() if table is None else table), sources)
     data_dir.mkdir(parents=True, exist_ok=True)
     registry = _Registry(data_dir)
     results = []
@@ -426,7 +268,7 @@ def manual_instructions(data_dir: Path | None = None, table: tuple[Source, ...] 
     Paths are shown under ``data_dir`` when given, else under ``<data dir>`` (the folder of
     ``--data-dir`` / ``$CITYDIP_DATA_DIR``).
     """
-    rows = manual_sources(SOURCES if table is None else table)
+    rows = manual_sources(table)
     root = str(data_dir) if data_dir is not None else "<data dir>"
     out = ["These sources have no stable official download address; citydip cannot fetch them.",
            f"Save each file under {root}/<folder>/ with exactly the file name given, then run "
@@ -450,10 +292,11 @@ def manual_instructions(data_dir: Path | None = None, table: tuple[Source, ...] 
         out.append("")
     curated = [s for s in rows if s.curated]
     if curated:
-        out.append("Curated folders: nothing to download, they ship with citydip in "
-                   f"{CURATED_DIR}/ (if a file is missing, reinstall citydip or check out the project again):")
+        root_curated = curated_dir()
+        out.append("Curated files: nothing to download, they ship with citydip in "
+                   f"{root_curated}/ (if a file is missing, reinstall citydip or check out the project again):")
         for s in curated:
-            out.append(f"  {s.folder}/: {s.title} -> {CURATED_DIR / s.filename}")
+            out.append(f"  {s.filename}: {s.title} -> {root_curated / s.folder / s.filename}")
         out.append("")
     return "\n".join(out).rstrip() + "\n"
 
@@ -468,6 +311,7 @@ def _select(table: list[Source], names: list[str] | None) -> list[Source]:
         return downloadable
     chosen: list[Source] = []
     for name in names:
+        name = LEGACY_KEYS.get(name, name)
         hits = [s for s in table if name in (s.key, s.folder)]
         if not hits:
             known = sorted({s.key for s in downloadable} | {s.folder for s in downloadable})
@@ -715,6 +559,9 @@ class _Registry:
             try:
                 content = json.loads(self.path.read_text(encoding="utf-8"))
                 self.files = dict(content["files"])
+                for old, new in LEGACY_KEYS.items():  # hashes recorded under a key the file had before
+                    if old in self.files and new not in self.files:
+                        self.files[new] = self.files.pop(old)
             except (ValueError, KeyError, TypeError) as exc:
                 raise FetchError(
                     f"{self.path}: the fetch registry cannot be read ({_short(exc)}). Delete it to start "

@@ -17,7 +17,6 @@
 # with the reason for each; nothing is dropped silently.
 
 # %%
-import pandas as pd
 
 from citydip.report import notebook
 

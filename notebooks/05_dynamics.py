@@ -31,22 +31,14 @@
 # are chosen.
 
 # %%
-import numpy as np
-import pandas as pd
-import matplotlib.style
 from IPython.display import Markdown, display
-from matplotlib.figure import Figure
 
-from citydip.estimation.events import TREATMENTS, event_study, treatment_years
-from citydip.report import event_study_plot, notebook, regression_table, term_label
-from citydip.report.figures import STYLE
+from citydip.analysis import dynamics as dyn
+from citydip.report import event_study_plot, notebook, regression_table
+from citydip.report.figures import cohort_plot
 
 ctx = notebook.start("05_dynamics")
 panel, estimates, pretrend = ctx.panel, ctx.estimates, ctx.pretrend.set_index("treatment")
-titles = panel.groupby("cbsa_code").cbsa_title.first()
-NAMES = {"network": "first dated city-network join", "sister": "first new sister-city tie in the panel"}
-BENCHMARK = np.log(1.08)  # lower end of Nitsch's state-visit estimate, in log points
-pct = lambda b: 100 * np.expm1(b)  # log points -> percent
 print(f"{ctx.data_label}: {panel.cbsa_code.nunique()} metros, {panel.year.min()}-{panel.year.max()}; "
       f"event studies: {', '.join(pretrend.index)}")
 
@@ -57,16 +49,14 @@ print(f"{ctx.data_label}: {panel.cbsa_code.nunique()} metros, {panel.year.min()}
 # tie, post or network).
 
 # %%
-LAGS = ["M3 two-way FE", "M6 one-year lags"]
+LAGS = [dyn.CONTEMPORANEOUS, dyn.LAG_MODEL]
 tidy = estimates[estimates.model.isin(LAGS) & (estimates.term != "const")]
 lag_table = regression_table(tidy, models=LAGS,
                              caption="SYNTHETIC DEMO DATA, NOT REAL." if ctx.synthetic else "")
 ctx.table(lag_table, "dynamics_lags", cell="One-year lags",
           caption=f"Two-way fixed effects, contemporaneous (M3) and lagged one year (M6) ({ctx.data_label})")
-lagged = tidy[(tidy.model == "M6 one-year lags") & tidy.term.str.endswith("_lag1")].set_index("term")
-for term, row in lagged.iterrows():
-    print(f"{term_label(term)}: {row.estimate:+.3f} log points ({pct(row.estimate):+.1f}% per unit), 95% CI "
-          f"[{row.conf_low:+.3f}, {row.conf_high:+.3f}], p = {row.p_value:.3f}, N = {row.nobs:,.0f}")
+lags = dyn.lag_summary(estimates)
+print("\n".join(dyn.lag_sentences(lags)))
 Markdown(lag_table.to_markdown())
 
 # %% [markdown]
@@ -77,63 +67,17 @@ Markdown(lag_table.to_markdown())
 # which no metro is untreated cannot be used and are dropped).
 
 # %%
-studies = {t: event_study(panel, t) for t in TREATMENTS}
-stored = {t: estimates[estimates.model == f"M6 event study: {t}"]
-          .assign(event_time=lambda f: f.term.str.split("=").str[1].astype(int)) for t in studies}
-for t, study in studies.items():
-    refit = study.estimates.set_index("event_time").estimate
-    gap = (stored[t].set_index("event_time").estimate - refit.reindex(stored[t].event_time)).abs().max()
-    assert gap < 1e-6, f"{t}: the refit differs from estimates.csv by {gap}"
-
-cohort_rows, excluded_rows, groups = [], [], {}
-for t, study in studies.items():
-    sample = study.backend._data  # the estimation sample of the second stage
-    first = treatment_years(panel, t)
-    treated_years = sample[sample.treat == 1].groupby("cbsa_code").year.min()
-    for row in study.cohorts.itertuples():
-        cohort_rows.append({"treatment": t, "first_year": int(row.first_year), "metros": int(row.metros),
-                            "contributing": int((treated_years == row.first_year).sum())})
-    for row in study.excluded.itertuples():
-        excluded_rows.append({"treatment": t, "cbsa_code": row.cbsa_code, "metro": titles[row.cbsa_code],
-                              "first_year": int(first[row.cbsa_code]), "reason": row.reason})
-    never = [c for c in sample.cbsa_code.unique() if pd.isna(first[c])]
-    ever = "networks_ever" if t == "network" else "sister_ever"
-    groups[t] = {"treated": int(study.cohorts.metros.sum()), "contributing": len(treated_years),
-                 "excluded": len(study.excluded), "never_treated": len(never),
-                 "never_with_undated": int((panel[panel.cbsa_code.isin(never)].groupby("cbsa_code")[ever].max()
-                                            > 0).sum()),
-                 "dropped": "; ".join(study.notes)}
-cohorts = pd.DataFrame(cohort_rows)
-excluded = pd.DataFrame(excluded_rows, columns=["treatment", "cbsa_code", "metro", "first_year", "reason"])
+studies = dyn.refit_event_studies(panel, estimates)  # raises if a refit differs from estimates.csv
+cohorts, excluded, groups = dyn.event_samples(studies, panel)
 ctx.table(cohorts, "event_cohorts", cell="Who is treated",
           caption=f"Metros first treated in each year, and how many contribute treated years ({ctx.data_label})")
 ctx.table(excluded, "event_excluded", cell="Who is treated",
           caption=f"Metros left out of the event studies, with the reason ({ctx.data_label})")
-for t, g in groups.items():
-    on_record = ("a membership on record that is undated or dated after the panel" if t == "network" else
-                 "sister-city ties on record from before the panel or without a date")
-    verb = "has" if g["never_with_undated"] == 1 else "have"
-    print(f"{NAMES[t]}: {g['treated']} treated metros ({g['contributing']} with treated years in the sample), "
-          f"{g['excluded']} left out as treated too early, {g['never_treated']} never treated; of these, "
-          f"{g['never_with_undated']} {verb} {on_record}. {g['dropped']}")
+print("\n".join(dyn.group_sentences(groups)))
 cohorts.pivot(index="first_year", columns="treatment", values="metros").fillna(0).astype(int)
 
 # %%
-with matplotlib.style.context(["default", STYLE]):
-    fig = Figure(figsize=(7.2, 3.2), layout="constrained")
-    axes = fig.subplots(1, 2, sharey=True)
-    for ax, t in zip(axes, studies):
-        part = cohorts[cohorts.treatment == t]
-        left = excluded.loc[excluded.treatment == t, "first_year"]
-        ax.bar(part.first_year, part.metros, color="C0", label="in the event study")
-        if len(left):
-            counts = left.value_counts().sort_index()
-            ax.bar(counts.index, counts.to_numpy(), color="0.75", label="left out (treated too early)")
-        ax.set_xlabel(f"Year of the {NAMES[t]}", fontsize=9)
-        ax.set_xlim(panel.year.min() - 0.7, panel.year.max() + 0.7)
-        ax.set_xticks(range(int(panel.year.min()), int(panel.year.max()) + 1, 4))
-    axes[1].legend(fontsize=7, loc="upper right")
-    axes[0].set_ylabel("Metros first treated")
+fig = cohort_plot(cohorts, excluded, (panel.year.min(), panel.year.max()), {t: dyn.event_name(t) for t in studies})
 ctx.figure(fig, "event_cohorts", cell="Who is treated",
            caption=f"Metros by year of first treatment, in the event studies and left out ({ctx.data_label})")
 fig
@@ -147,20 +91,10 @@ fig
 # at each event time: the far lags rest on the early cohorts only.
 
 # %%
-rows = []
-for t, study in studies.items():
-    sample = study.backend._data
-    support = sample[sample.cbsa_code.map(treatment_years(panel, t)).notna()].groupby("rel").cbsa_code.nunique()
-    est = study.estimates.assign(treatment=t, percent=lambda f: pct(f.estimate),
-                                 treated_metros_observed=lambda f: f.event_time.map(support).fillna(0).astype(int))
-    rows.append(est)
-paths = pd.concat(rows, ignore_index=True)[["treatment", "event_time", "estimate", "std_error", "conf_low",
-                                            "conf_high", "p_value", "percent", "treated_metros_observed"]]
+paths = dyn.event_paths(studies, panel)
 ctx.table(paths.round(4), "event_study_estimates", cell="Event-study estimates",
           caption=f"Event-study coefficients (did2s), relative to the year before the event ({ctx.data_label})")
-tests = pretrend.reset_index()[["model", "treatment", "wald_chi2", "leads", "p_value", "nobs", "treated_metros",
-                                "excluded_metros", "notes"]]
-tests["notes"] = tests.notes.astype(object).fillna("")
+tests = dyn.pretrend_table(ctx.pretrend)
 ctx.table(tests.round(4), "pretrend_tests", cell="Event-study estimates",
           caption=f"Wald tests that all lead coefficients are zero (chi-squared, df = leads) ({ctx.data_label})")
 tests.round(3)
@@ -175,10 +109,10 @@ paths.pivot(index="event_time", columns="treatment", values=["estimate", "conf_l
 for t, study in studies.items():
     test = pretrend.loc[t]
     fig = event_study_plot(study.estimates, ylabel="Log exports relative to t = \N{MINUS SIGN}1 (95% CI)")
-    fig.axes[0].set_xlabel(f"Years relative to the {NAMES[t]}\n(pre-trend Wald test of the "
+    fig.axes[0].set_xlabel(f"Years relative to the {dyn.event_name(t)}\n(pre-trend Wald test of the "
                            f"{test.leads} leads: p = {test.p_value:.3f})")
     ctx.figure(fig, f"event_study_{t}", cell="Event-study plots",
-               caption=f"Event study around the {NAMES[t]}: did2s, 95% confidence intervals clustered by "
+               caption=f"Event study around the {dyn.event_name(t)}: did2s, 95% confidence intervals clustered by "
                        f"metro ({ctx.data_label})")
     display(fig)
 
@@ -192,21 +126,7 @@ for t, study in studies.items():
 # end of Nitsch's state-visit estimate).
 
 # %%
-summary = []
-for t, study in studies.items():
-    fit, est = study.backend, study.estimates[study.estimates.event_time != -1].reset_index(drop=True)
-    post = (est.event_time >= 0).to_numpy()
-    weights = post / post.sum()
-    vcov = np.asarray(fit._vcov)  # covariance of the event-time coefficients (did2s-corrected)
-    average, se = float(weights @ est.estimate), float(np.sqrt(weights @ vcov @ weights))
-    leads = est[est.event_time <= -2]
-    summary.append({"treatment": t, "pretrend_p": pretrend.loc[t, "p_value"], "mean_lead": leads.estimate.mean(),
-                    "largest_lead_bound": float(np.max(np.abs(leads[["conf_low", "conf_high"]].to_numpy()))),
-                    "average_post": average, "average_post_se": se, "average_post_low": average - 1.96 * se,
-                    "average_post_high": average + 1.96 * se,
-                    "post_significant_5pct": int((est.loc[post, "p_value"] < 0.05).sum()),
-                    "post_coefficients": int(post.sum())})
-summary = pd.DataFrame(summary)
+summary = dyn.event_study_summary(studies, pretrend)
 ctx.table(summary.round(4), "event_study_summary", cell="What the intervals rule in and out",
           caption=f"Pre-trend tests, lead bounds and the average post-event coefficient (0 to +5) ({ctx.data_label})")
 summary.round(3)
@@ -215,29 +135,7 @@ summary.round(3)
 # ## In short
 
 # %%
-for row in summary.itertuples():
-    name = NAMES[row.treatment]
-    verdict = "rejected" if row.pretrend_p < 0.05 else ("rejected at 10% only" if row.pretrend_p < 0.10 else
-                                                       "not rejected")
-    print(f"- {name.capitalize()} ({groups[row.treatment]['treated']} treated metros): the joint test of no "
-          f"pre-trend is {verdict} (p = {row.pretrend_p:.3f}). Relative to comparison metros and to the year before "
-          f"the event, the leads average {row.mean_lead:+.3f} log points (exports already rising into the event would "
-          f"show as negative leads); the lead intervals cannot exclude gaps of up to {row.largest_lead_bound:.3f} "
-          f"log points.")
-    excludes_zero = row.average_post_low > 0 or row.average_post_high < 0
-    covers_benchmark = row.average_post_low <= BENCHMARK <= row.average_post_high
-    print(f"  After the event the average coefficient (0 to +5) is {row.average_post:+.3f} log points "
-          f"({pct(row.average_post):+.1f}%), 95% CI [{row.average_post_low:+.3f}, {row.average_post_high:+.3f}]: "
-          f"it {'excludes' if excludes_zero else 'includes'} zero and {'includes' if covers_benchmark else 'excludes'}"
-          f" an 8% rise; effects outside {pct(row.average_post_low):+.0f}% to {pct(row.average_post_high):+.0f}% "
-          f"are ruled out. {row.post_significant_5pct} of {row.post_coefficients} post-event coefficients differ "
-          f"from zero at 5%.")
-contemporaneous = tidy[tidy.model == "M3 two-way FE"].set_index("term")
-for term, row in lagged.iterrows():
-    now = contemporaneous.loc[term.removesuffix("_lag1")]
-    print(f"- One-year lag (M6), {term_label(term.removesuffix('_lag1')).lower()}: {row.estimate:+.3f} log points, "
-          f"95% CI [{row.conf_low:+.3f}, {row.conf_high:+.3f}], p = {row.p_value:.3f} "
-          f"(contemporaneous M3: {now.estimate:+.3f}, p = {now.p_value:.3f}).")
+print("\n".join(dyn.dynamics_sentences(summary, groups, lags)))
 
 # %% [markdown]
 # ## What the data can and cannot support

@@ -10,7 +10,7 @@ import pytest
 
 import citydip
 from citydip import pipeline
-from citydip.api import Panel, parse_formula
+from citydip.api import parse_formula
 from citydip.errors import MissingSourceError, OptionError
 from citydip.estimation.catalogue import MEASURES, catalogue
 

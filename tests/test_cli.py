@@ -80,7 +80,6 @@ def test_build_synthetic_says_so_everywhere(capsys, tmp_path):
     assert status == 0 and "SYNTHETIC" in out and "180 rows" in out
     assert "SYNTHETIC DEMO PANEL" in (tmp_path / "codebook.md").read_text()
     assert '"synthetic": true' in (tmp_path / "provenance.json").read_text()
-    import pandas as pd
 
     panel = pd.read_parquet(tmp_path / "panel.parquet")
     assert panel.cbsa_code.str.startswith("9").all() and panel.cbsa_code.nunique() == 30

@@ -114,15 +114,16 @@ def test_first_download_writes_files_and_records_hashes(server, data_dir):
     zip_bytes = server.put(CAINC1_PATH, make_zip(CAINC1_V1))
     server.put(POPEST_2019_PATH, POPEST_V1)
 
-    res = run(server, data_dir, sources=["bea_cainc1", "popest_cbsa_2019"])
+    res = run(server, data_dir, sources=["bea_cainc1", "census_popest_cbsa_2019"])
 
-    assert {k: r.status for k, r in res.items()} == {"bea_cainc1": "downloaded", "popest_cbsa_2019": "downloaded"}
+    assert {k: r.status for k, r in res.items()} == {"bea_cainc1": "downloaded",
+                                                     "census_popest_cbsa_2019": "downloaded"}
     popest = data_dir / "census_popest" / "cbsa-est2019-alldata.csv"
     assert popest.read_bytes() == POPEST_V1
     msa = data_dir / "bea_regional" / "CAINC1_MSA_1969_2099.csv"
     assert msa.read_text() == CAINC1_V1["CAINC1_MSA_1969_2099.csv"]
     reg = registry(data_dir)
-    assert reg["popest_cbsa_2019"]["sha256"] == sha(POPEST_V1)
+    assert reg["census_popest_cbsa_2019"]["sha256"] == sha(POPEST_V1)
     assert reg["bea_cainc1"]["sha256"] == sha(zip_bytes)
     assert reg["bea_cainc1"]["members"]["bea_regional/CAINC1_MSA_1969_2099.csv"] == sha(msa.read_bytes())
     assert res["bea_cainc1"].sha256 == sha(zip_bytes)
@@ -132,14 +133,14 @@ def test_first_download_writes_files_and_records_hashes(server, data_dir):
 def test_second_run_downloads_nothing(server, data_dir):
     server.put(CAINC1_PATH, make_zip(CAINC1_V1))
     server.put(POPEST_2019_PATH, POPEST_V1)
-    run(server, data_dir, sources=["bea_cainc1", "popest_cbsa_2019"])
+    run(server, data_dir, sources=["bea_cainc1", "census_popest_cbsa_2019"])
     before = len(server.requests)
 
-    res = run(server, data_dir, sources=["bea_cainc1", "popest_cbsa_2019"])
+    res = run(server, data_dir, sources=["bea_cainc1", "census_popest_cbsa_2019"])
 
     assert len(server.requests) == before
     assert {r.status for r in res.values()} == {"present"}
-    assert res["popest_cbsa_2019"].sha256 == sha(POPEST_V1)
+    assert res["census_popest_cbsa_2019"].sha256 == sha(POPEST_V1)
 
 
 def test_deleted_member_is_restored_from_the_cached_archive(server, data_dir):
@@ -160,34 +161,34 @@ def test_existing_files_are_recorded_without_download(server, data_dir):
     folder.mkdir(parents=True)
     (folder / "cbsa-est2019-alldata.csv").write_bytes(POPEST_V1)
 
-    res = run(server, data_dir, sources=["popest_cbsa_2019"])
+    res = run(server, data_dir, sources=["census_popest_cbsa_2019"])
 
-    assert res["popest_cbsa_2019"].status == "present"
+    assert res["census_popest_cbsa_2019"].status == "present"
     assert server.requests == []
-    assert registry(data_dir)["popest_cbsa_2019"]["sha256"] == sha(POPEST_V1)
+    assert registry(data_dir)["census_popest_cbsa_2019"]["sha256"] == sha(POPEST_V1)
 
 
 # -- a new release on the server ------------------------------------------------------------------
 def test_changed_file_on_server_is_a_checksum_error_until_refresh(server, data_dir):
     server.put(POPEST_2019_PATH, POPEST_V1)
-    run(server, data_dir, sources=["popest_cbsa_2019"])
+    run(server, data_dir, sources=["census_popest_cbsa_2019"])
     target = data_dir / "census_popest" / "cbsa-est2019-alldata.csv"
     new = server.put(POPEST_2019_PATH, b"CBSA,NAME,POPESTIMATE2019\n10180,Made-up,2\n")
     target.unlink()
 
-    res = run(server, data_dir, sources=["popest_cbsa_2019"])["popest_cbsa_2019"]
+    res = run(server, data_dir, sources=["census_popest_cbsa_2019"])["census_popest_cbsa_2019"]
 
     assert res.status == "failed"
     assert "checksum mismatch" in res.message and "new version" in res.message
     assert "--refresh" in res.message and f"{server.url}/{POPEST_2019_PATH}" in res.message
     assert not target.exists()
-    assert registry(data_dir)["popest_cbsa_2019"]["sha256"] == sha(POPEST_V1)
+    assert registry(data_dir)["census_popest_cbsa_2019"]["sha256"] == sha(POPEST_V1)
 
-    res = run(server, data_dir, sources=["popest_cbsa_2019"], refresh=True)["popest_cbsa_2019"]
+    res = run(server, data_dir, sources=["census_popest_cbsa_2019"], refresh=True)["census_popest_cbsa_2019"]
 
     assert res.status == "downloaded"
     assert target.read_bytes() == new
-    assert registry(data_dir)["popest_cbsa_2019"]["sha256"] == sha(new)
+    assert registry(data_dir)["census_popest_cbsa_2019"]["sha256"] == sha(new)
 
 
 def test_refresh_replaces_archive_members_of_the_old_release(server, data_dir):
@@ -248,7 +249,7 @@ def test_local_copy_that_matches_no_pin_is_left_alone_when_the_download_fails_to
 
 # -- network problems -----------------------------------------------------------------------------
 def test_404_gives_a_clear_message(server, data_dir):
-    res = run(server, data_dir, sources=["popest_cbsa_2019"])["popest_cbsa_2019"]
+    res = run(server, data_dir, sources=["census_popest_cbsa_2019"])["census_popest_cbsa_2019"]
 
     assert res.status == "failed"
     assert "HTTP 404" in res.message
@@ -303,7 +304,9 @@ def test_zip_without_a_required_member_fails(server, data_dir):
 # -- selection, overrides, output -----------------------------------------------------------------
 def test_sources_select_by_key_or_folder_and_reject_unknown_or_manual(server, data_dir):
     keys = [s.key for s in F._select(list(F.SOURCES), ["census_popest"])]
-    assert keys == ["popest_cbsa_2019", "popest_cbsa_2020", "popest_cbsa_2021", "popest_county_2009"]
+    assert keys == ["census_popest_cbsa_2019", "census_popest_cbsa_2020", "census_popest_cbsa_2021",
+                    "census_popest_county_2000s"]
+    assert [s.key for s in F._select(list(F.SOURCES), ["popest_cbsa_2019"])] == ["census_popest_cbsa_2019"]
     with pytest.raises(OptionError, match="unknown source 'nope'"):
         F.fetch(data_dir, sources=["nope"], progress=False)
     with pytest.raises(OptionError, match="no stable official URL"):
@@ -321,20 +324,21 @@ def test_resolve_url_by_prefix_and_by_key():
 def test_progress_prints_a_summary_line_per_file(server, data_dir, capsys):
     server.put(POPEST_2019_PATH, POPEST_V1)
 
-    run(server, data_dir, sources=["popest_cbsa_2019", "popest_cbsa_2020"], progress=True)
+    run(server, data_dir, sources=["census_popest_cbsa_2019", "census_popest_cbsa_2020"], progress=True)
 
     out = capsys.readouterr()
     assert "downloading" in out.err
     lines = out.out.splitlines()
-    assert any(line.startswith("popest_cbsa_2019") and "downloaded" in line for line in lines)
-    assert any(line.startswith("popest_cbsa_2020") and "FAILED" in line and "HTTP 404" in line for line in lines)
+    assert any(line.startswith("census_popest_cbsa_2019") and "downloaded" in line for line in lines)
+    assert any(line.startswith("census_popest_cbsa_2020") and "FAILED" in line and "HTTP 404" in line
+               for line in lines)
     assert lines[-1] == "1 downloaded, 0 already present, 1 failed"
 
 
 # -- the source table and manual steps ------------------------------------------------------------
 MANUAL_FOLDERS = {"ita_metro_exports_2005_2023", "ita_metro_exports", "lowy_gdi", "wikidata_embassies",
                   "wikipedia_twincities_hekman", "wikidata_p190_ursino", "climactor", "brookings_metro_monitor",
-                  "brookings_export_monitor", "sister_city_years", "network_memberships", "consulate_events"}
+                  "brookings_export_monitor"}
 
 
 def test_manual_instructions_name_every_folder_file_and_origin():
@@ -348,6 +352,8 @@ def test_manual_instructions_name_every_folder_file_and_origin():
             assert s.commit in text and s.repo in text
     for s in F.downloadable_sources():
         assert s.url not in text
+    for name in ("sister_cities.csv", "network_memberships.csv", "consulate_events.csv", "errata.csv"):
+        assert f"{name}: " in text  # curated files: nothing to download
 
 
 def test_source_table_is_consistent():
@@ -363,6 +369,58 @@ def test_source_table_is_consistent():
     assert {s.folder for s in F.manual_sources()} >= MANUAL_FOLDERS
     assert {s.folder for s in F.downloadable_sources()} == {"bea_regional", "census_cbsa_delineations",
                                                             "census_popest"}
+
+
+# -- one catalogue ---------------------------------------------------------------------------------
+def test_download_table_is_derived_from_the_source_catalogue():
+    """Folder and file name of every row are the catalogue's; every catalogued file is
+    obtained exactly one way; archive members are the patterns of the catalogued files."""
+    import fnmatch
+
+    from citydip.sources import registry
+
+    registry.check_consistency()
+    rows = F.SOURCES_BY_KEY
+    for f in registry.catalogue(unread=True):
+        if f.archive is not None:
+            row = rows[f.archive.key]
+            assert f.filename in row.members and row.folder == f.folder, f.key
+            continue
+        row = rows[f.key]
+        assert row.folder == f.folder and row.curated == f.curated, f.key
+        assert fnmatch.fnmatchcase(row.filename, f.filename), f.key  # a pattern is saved under a matching name
+        if not f.curated:
+            assert row.url == f.download.url and row.sha256 == f.download.sha256, f.key
+    assert rows["bea_cainc1"].members == ("CAINC1_MSA_1969_*.csv", "CAINC1__ALL_AREAS_1969_*.csv")
+    assert rows["census_popest_county_2000s"].filename == "co-est2009-alldata.csv"
+    covered = {k for r in F.SOURCES for k in ([r.key] if not r.is_archive else [])}
+    covered |= {k for a in registry.ARCHIVES for k in a.files}
+    assert covered == {f.key for f in registry.catalogue(unread=True)}
+
+
+def test_catalogue_consistency_check_finds_a_file_without_download(monkeypatch):
+    from citydip.sources import registry
+
+    downloads = dict(registry.DOWNLOADS)
+    del downloads["lowy_2016"]
+    monkeypatch.setattr(registry, "DOWNLOADS", downloads)
+    with pytest.raises(ValueError, match="lowy_2016 is obtained 0 ways"):
+        registry.check_consistency()
+
+
+def test_hashes_recorded_under_an_old_key_are_carried_over(server, data_dir):
+    folder = data_dir / "census_popest"
+    folder.mkdir(parents=True)
+    (folder / "cbsa-est2019-alldata.csv").write_bytes(POPEST_V1)
+    (data_dir / F.REGISTRY_NAME).write_text(json.dumps({"format": 1, "files": {"popest_cbsa_2019": {
+        "url": "x", "path": "census_popest/cbsa-est2019-alldata.csv", "sha256": sha(b"an older release"),
+        "origin": "download"}}}))
+
+    res = run(server, data_dir, sources=["census_popest_cbsa_2019"])["census_popest_cbsa_2019"]
+
+    # the old record applies: the local file differs from it, so a download is tried (and fails: 404)
+    assert res.status == "failed" and "HTTP 404" in res.message
+    assert "popest_cbsa_2019" not in F._Registry(data_dir).files
 
 
 def test_pinned_hashes_accept_the_reference_copies(real_data):

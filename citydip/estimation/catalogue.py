@@ -24,27 +24,35 @@ from citydip.estimation.spec import METRO, YEAR, ModelSpec
 MEASURES = ("sister_active", "consular_posts", "networks_dated")
 CONTROLS = ("log_population", "log_per_capita_income")
 EVENT_TREATMENTS = ("network", "sister")
+#: Short keys of the catalogue's models (tables, report, analysis) -> model names in the estimates.
+MODEL_NAMES = {"M1": "M1 between", "M2": "M2 pooled + year FE", "M3": "M3 two-way FE",
+               "M3-CG": "M3-CG two-way FE, consulates general", "M4": "M4 PPML", "M5": "M5 by size class",
+               "M6": "M6 one-year lags"}
+#: Suffixes of M3's inference variants (``M3 two-way FE [two-way cluster]``, ...), by vcov.
+INFERENCE_SUFFIXES = {"twoway": "two-way cluster", "wild": "wild bootstrap", "driscoll_kraay": "Driscoll-Kraay"}
 
 
 def catalogue() -> list[ModelSpec]:
     """Every regression of the catalogue, in report order."""
     x = MEASURES + CONTROLS
-    m3 = ModelSpec("M3 two-way FE", "ols", "log_exports", x, description="metro and year effects")
+    n = MODEL_NAMES
+    m3 = ModelSpec(n["M3"], "ols", "log_exports", x, description="metro and year effects")
     return [
-        ModelSpec("M1 between", "between", "log_exports", x, fixed_effects=(), vcov="hetero",
+        ModelSpec(n["M1"], "between", "log_exports", x, fixed_effects=(), vcov="hetero",
                   description="metro means over the sample years"),
-        ModelSpec("M2 pooled + year FE", "ols", "log_exports", x, fixed_effects=(YEAR,),
-                  description="pooled OLS with year effects"),
+        ModelSpec(n["M2"], "ols", "log_exports", x, fixed_effects=(YEAR,), description="pooled OLS with year effects"),
         m3,
-        m3.with_vcov("twoway", "two-way cluster"),
-        m3.with_vcov("wild", "wild bootstrap"),
-        m3.with_vcov("driscoll_kraay", "Driscoll-Kraay"),
-        ModelSpec("M3-CG two-way FE, consulates general", "ols", "log_exports",
-                  ("sister_active", "consulates_general", "networks_dated") + CONTROLS),
-        ModelSpec("M4 PPML", "poisson", "exports_usd", x, description="Poisson pseudo-ML on export levels"),
-        ModelSpec("M5 by size class", "ols", "log_exports", x, by_size=MEASURES),
-        ModelSpec("M6 one-year lags", "ols", "log_exports", x, lags=1, lagged=MEASURES),
+        *(m3.with_vcov(vcov, suffix) for vcov, suffix in INFERENCE_SUFFIXES.items()),
+        ModelSpec(n["M3-CG"], "ols", "log_exports", ("sister_active", "consulates_general", "networks_dated") + CONTROLS),
+        ModelSpec(n["M4"], "poisson", "exports_usd", x, description="Poisson pseudo-ML on export levels"),
+        ModelSpec(n["M5"], "ols", "log_exports", x, by_size=MEASURES),
+        ModelSpec(n["M6"], "ols", "log_exports", x, lags=1, lagged=MEASURES),
     ]
+
+
+def inference_variant(vcov: str) -> str:
+    """Name of M3 with another inference in the estimates (``"cluster"``: M3 itself)."""
+    return MODEL_NAMES["M3"] if vcov == "cluster" else f"{MODEL_NAMES['M3']} [{INFERENCE_SUFFIXES[vcov]}]"
 
 
 def run(panel: pd.DataFrame, specs: list[ModelSpec] | None = None, events: tuple[str, ...] = EVENT_TREATMENTS,

@@ -1,12 +1,14 @@
-"""``citydip estimate``: fit the catalogue on a built panel and write its outputs atomically.
+"""The estimates of ``citydip estimate``: fit the catalogue on a built panel and write the
+numbers atomically.
 
-Writes ``estimates.csv`` (the tidy table of every model, event studies included),
-``pretrend.csv`` (one row per event study: Wald test of the leads, cohorts, exclusions),
-``tables/`` (main and robustness regression tables in Markdown, LaTeX and HTML) and
-``figures/`` (coefficient plot, event-study plots, size-class plot), and the forest
+:func:`estimate_and_write` fits the catalogue and writes (:func:`write_estimates`)
+``estimates.csv`` (the tidy table of every model, event studies included), ``pretrend.csv``
+(one row per event study: Wald test of the leads, cohorts, exclusions) and the forest
 analysis (``forest_importance.csv``, ``forest_interactions.csv``, ``forest_pdp.csv``,
-``forest_summary.csv``). Each row and each table note says whether the panel was real or
-the synthetic demo panel.
+``forest_summary.csv``). Each row says whether the panel was real or the synthetic demo
+panel. The regression tables and figures made from them are written by
+:mod:`citydip.report.outputs`, whose ``estimate_and_write`` is the whole step (this module's,
+then the tables and figures); nothing here imports :mod:`citydip.report`.
 """
 
 from __future__ import annotations
@@ -18,8 +20,8 @@ from pathlib import Path
 
 import pandas as pd
 
-from citydip.estimation import catalogue
 from citydip.atomic import atomic_csv
+from citydip.estimation import catalogue
 
 
 @dataclass
@@ -55,14 +57,24 @@ def estimate(panel: pd.DataFrame, synthetic: bool, progress: Callable[[str], Non
 
 
 def estimate_and_write(panel_path: Path, out_dir: Path, progress: Callable[[str], None] | None = None) -> EstimateRun:
+    """Fit the catalogue on the panel at ``panel_path`` and write the numbers (``estimates.csv``,
+    ``pretrend.csv``, the forest analysis) into ``out_dir``. The whole ``citydip estimate`` step,
+    tables and figures included, is :func:`citydip.report.outputs.estimate_and_write`."""
     panel = pd.read_parquet(panel_path)
     run = estimate(panel, is_synthetic(panel_path, panel), progress)
+    write_estimates(run, panel, out_dir, progress)
+    return run
+
+
+def write_estimates(run: EstimateRun, panel: pd.DataFrame, out_dir: Path,
+                    progress: Callable[[str], None] | None = None) -> dict[str, Path]:
+    """Write ``estimates.csv``, ``pretrend.csv`` and the forest analysis into ``out_dir``;
+    returns their paths (also added to ``run.paths``)."""
     out_dir.mkdir(parents=True, exist_ok=True)
     run.paths["estimates"] = atomic_csv(run.tidy, out_dir / "estimates.csv")
     run.paths["pretrend"] = atomic_csv(run.pretrend, out_dir / "pretrend.csv")
-    run.paths.update(write_tables_and_figures(run, out_dir))
     run.paths.update(write_forest(panel, run.synthetic, out_dir, progress))
-    return run
+    return dict(run.paths)
 
 
 def write_forest(panel: pd.DataFrame, synthetic: bool, out_dir: Path,
@@ -84,42 +96,3 @@ def write_forest(panel: pd.DataFrame, synthetic: bool, out_dir: Path,
         out[f"{name}.csv"] = atomic_csv(frame.assign(data=label) if "data" not in frame else frame,
                                         out_dir / f"{name}.csv")
     return out
-
-
-#: Tables: file stem -> models (in column order).
-TABLES = {
-    "table_main": ["M1 between", "M2 pooled + year FE", "M3 two-way FE", "M4 PPML", "M6 one-year lags"],
-    "table_inference": ["M3 two-way FE", "M3 two-way FE [two-way cluster]", "M3 two-way FE [wild bootstrap]",
-                        "M3 two-way FE [Driscoll-Kraay]", "M3-CG two-way FE, consulates general"],
-    "table_size": ["M5 by size class"],
-}
-
-
-def write_tables_and_figures(run: EstimateRun, out_dir: Path) -> dict[str, Path]:
-    """Regression tables (.md, .tex, .html) and figures (.png) from the tidy estimates."""
-    from citydip.report import coefficient_plot, event_study_plot, regression_table, size_class_plot
-
-    paths: dict[str, Path] = {}
-    tidy = run.tidy.drop(columns="data")
-    tidy = tidy[tidy.term != "const"]
-    for stem, models in TABLES.items():
-        table = regression_table(tidy, models=[m for m in models if m in set(tidy.model)],
-                                 caption="SYNTHETIC DEMO DATA, NOT REAL." if run.synthetic else "")
-        for suffix in (".md", ".tex", ".html"):
-            paths[f"{stem}{suffix}"] = table.write(out_dir / "tables" / f"{stem}{suffix}")
-    figures = out_dir / "figures"
-    title = " (SYNTHETIC DATA)" if run.synthetic else ""
-    coefficient_plot(tidy, terms=list(catalogue.MEASURES),
-                     models=["M1 between", "M2 pooled + year FE", "M3 two-way FE", "M4 PPML"],
-                     path=figures / "coefficients.png", title=f"Diplomacy measures and exports{title}")
-    paths["coefficients.png"] = figures / "coefficients.png"
-    for treatment, study in run.studies.items():
-        name = f"event_study_{treatment}.png"
-        event_study_plot(study.estimates, figures / name, title=f"Event study: {treatment}{title}")
-        paths[name] = figures / name
-    for measure in catalogue.MEASURES:
-        name = f"size_class_{measure}.png"
-        size_class_plot(tidy, measure, figures / name, models=["M5 by size class"], title=f"By metro size{title}")
-        paths[name] = figures / name
-    return paths
-

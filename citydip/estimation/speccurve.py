@@ -18,7 +18,7 @@ The user declares choice sets; every combination is one specification::
     )
     curve.tidy()                     # one row per specification
     curve.summary()                  # median estimate, shares positive and significant
-    curve.plot("curve.png")          # sorted estimates over the choice indicators
+    plot_curve(curve, "curve.png")   # citydip.report.speccurve_plot: estimates over the choice indicators
     curve.null_test(draws=500)       # is the curve as a whole distinguishable from the null?
 
 Choice sets:
@@ -56,7 +56,6 @@ from __future__ import annotations
 
 import difflib
 import itertools
-import os
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 
@@ -158,12 +157,6 @@ class SpecCurve:
         share significant at ``alpha`` (and by sign); overall, or per value of the choice
         columns ``by``. Shares are over the estimated specifications."""
         return summarise(self.results, self.alpha, by)
-
-    def plot(self, path: str | os.PathLike | None = None, **kwargs):
-        """The specification curve figure (see :func:`citydip.estimation.speccurve_plot.plot_spec_curve`)."""
-        from citydip.estimation.speccurve_plot import plot_spec_curve
-
-        return plot_spec_curve(self.results, self.options, path, alpha=self.alpha, **kwargs)
 
     def null_test(self, draws: int = 500, method: str = "bootstrap", seed: int = NULL_SEED) -> "NullTest":
         """Inference on the whole curve under the null of no effect in any specification.

@@ -7,23 +7,29 @@
 
 from __future__ import annotations
 
-import hashlib
 import json
-import platform
 import subprocess
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import numpy as np
 import pandas as pd
 
-from citydip import __version__, geo
+from citydip import __version__, cache, geo
+from citydip.atomic import atomic_csv, atomic_parquet, atomic_write_text
 from citydip.config import ITA_YEARS, PANEL_VINTAGE, PROJECT_ROOT, curated_dir
 from citydip.errors import OptionError
-from citydip.atomic import atomic_csv, atomic_parquet, atomic_write_text
 from citydip.geo.report import match_all, report_frame
-from citydip.panel import consulates, controls, exports, networks, sample, schema, sister, synthetic
+from citydip.panel import (
+    consulates,
+    controls,
+    exports,
+    networks,
+    sample,
+    schema,
+    sister,
+    synthetic,
+)
 from citydip.panel.derive import derive
 from citydip.panel.options import PanelOptions
 from citydip.sources import climactor, curated, registry
@@ -48,7 +54,12 @@ class PanelBuild:
     size_cutoffs: dict = field(default_factory=dict)
     synthetic: bool = False
     truth: dict = field(default_factory=dict)   #: true parameters of a synthetic panel
-    build_key: str = ""                           #: fingerprint of inputs, options and code (see pipeline)
+    reads: dict[str, dict] = field(default_factory=dict)  #: catalogue key -> {file, sha256} of every file read
+
+    @property
+    def build_key(self) -> str:
+        """Fingerprint of code, options, package versions and every file read (:mod:`citydip.cache`)."""
+        return cache.panel_key(self.options, self.synthetic, self.reads)
 
     def provenance(self) -> dict:
         return {
@@ -60,42 +71,41 @@ class PanelBuild:
             "options": self.options.as_dict(),
             "size_class_cutoffs_persons": self.size_cutoffs,
             "inputs_sha256": dict(sorted(self.inputs.items())),
+            cache.READS_FIELD: dict(sorted(self.reads.items())),
             "notes": self.notes,
             "rows": len(self.panel),
             "metros": int(self.panel.cbsa_code.nunique()),
             "years": [int(self.panel.year.min()), int(self.panel.year.max())] if len(self.panel) else [],
-            "versions": {"python": platform.python_version(), "pandas": pd.__version__, "numpy": np.__version__,
-                         "pyarrow": _version("pyarrow")},
+            "versions": cache.package_versions(),
         }
 
 
-class _Checksums:
-    """Reads registered source files and records their checksums."""
+class _Reads:
+    """Reads catalogued files for the panel. Every file is reached through the catalogue
+    (:meth:`SourceFile.path <citydip.sources.registry.SourceFile.path>`), so that
+    :func:`registry.recording <citydip.sources.registry.recording>` notes it, whether read
+    here or by another module on the panel's behalf (place matching, delineations)."""
 
     def __init__(self, data_dir: Path, curated: Path) -> None:
         self.data_dir, self.curated = Path(data_dir), Path(curated)
-        self.sha256: dict[str, str] = {}
 
     def read(self, key: str, reader: Callable[[Path], pd.DataFrame] | None = None) -> pd.DataFrame:
         source = registry.get(key)
-        frame = (reader or source.reader)(source.path(self.data_dir, self.curated))
-        self.checksum(key)
-        return frame
+        return (reader or source.reader)(source.path(self.data_dir, self.curated))
 
-    def checksum(self, key: str) -> None:
-        """Record the sha256 of a source file (named relative to its root)."""
-        source = registry.get(key)
-        path = source.path(self.data_dir, self.curated)
-        root = self.curated if source.curated else self.data_dir
-        name = ("curated/" if source.curated else "") + str(path.relative_to(root))
-        self.sha256[name] = hashlib.sha256(path.read_bytes()).hexdigest()
+    def uses(self, *keys: str) -> None:
+        """Declare files that another module reads without resolving them through the catalogue
+        every time: cached per process (the delineation lists) or opened directly (the curated
+        loaders, which apply the errata)."""
+        for key in keys:
+            registry.get(key).path(self.data_dir, self.curated)
 
 
 @dataclass
 class PanelInputs:
     """Everything read and matched once, from which panels with any options are constructed."""
 
-    sha256: dict[str, str]
+    sha256: dict[str, str]          #: file (relative) -> sha256 of every file read
     income: pd.DataFrame
     gdp: pd.DataFrame
     nation_gdp: pd.DataFrame
@@ -110,37 +120,44 @@ class PanelInputs:
     climactor_members: pd.DataFrame
     lowy: pd.DataFrame
     events: pd.DataFrame
+    reads: dict[str, dict] = field(default_factory=dict)  #: catalogue key -> {file, sha256} of every file read
 
 
 def load_inputs(data_dir: Path, progress: Callable[[str], None] | None = None) -> PanelInputs:
-    """Read the published files and the curated dataset, and match their places (March 2020)."""
+    """Read the published files and the curated dataset, and match their places (March 2020).
+
+    Records every catalogued file read (``reads``: key -> file, sha256; checksums taken after
+    reading), from which the panel's cache key is made (:mod:`citydip.cache`)."""
     say = progress or (lambda _m: None)
     data_dir, curated_root = Path(data_dir), curated_dir()
-    files = _Checksums(data_dir, curated_root)
-    say("reading BEA controls")
-    income, gdp = files.read("bea_cainc1_msa"), files.read("bea_cagdp1_msa")
-    nation_gdp = files.read("bea_cagdp1_counties")
-    say("matching places to metros")
-    delineations = geo.load(data_dir)
-    for pair in geo.delineations.VINTAGE_SOURCES.values():
-        for key in pair:
-            files.checksum(key)
-    matcher = geo.PlaceMatcher(delineations[PANEL_VINTAGE])
-    say("reading exports, curated records and snapshots")
-    ita = files.read("ita_xlsx")
-    crosswalk = geo.titles_to_codes(ita.msa_title.unique(), delineations, target=PANEL_VINTAGE)
-    frames = {"ita_xlsx": ita, **{k: files.read(k) for k in ("lowy_2016", "lowy_2017", "lowy_2019",
-                                                              "climactor_2020", "climactor_2022")}}
-    for key in ("curated_sister_cities", "curated_network_memberships", "curated_consulate_events", "curated_errata"):
-        files.checksum(key)
-    place_results = match_all(data_dir, datasets=PANEL_PLACE_SOURCES, frames=frames, crosswalk=crosswalk)
-    cbsa_of = {r.dataset: r.records.set_index("record_id").cbsa_code for r in place_results}
+    files = _Reads(data_dir, curated_root)
+    with registry.recording() as recorder:
+        say("reading BEA controls")
+        income, gdp = files.read("bea_cainc1_msa"), files.read("bea_cagdp1_msa")
+        nation_gdp = files.read("bea_cagdp1_counties")
+        say("matching places to metros")
+        files.uses(*(key for pair in geo.delineations.VINTAGE_SOURCES.values() for key in pair))
+        delineations = geo.load(data_dir)
+        matcher = geo.PlaceMatcher(delineations[PANEL_VINTAGE])
+        say("reading exports, curated records and snapshots")
+        ita = files.read("ita_xlsx")
+        crosswalk = geo.titles_to_codes(ita.msa_title.unique(), delineations, target=PANEL_VINTAGE)
+        frames = {"ita_xlsx": ita, **{k: files.read(k) for k in ("lowy_2016", "lowy_2017", "lowy_2019",
+                                                                  "climactor_2020", "climactor_2022")}}
+        place_results = match_all(data_dir, datasets=PANEL_PLACE_SOURCES, frames=frames, crosswalk=crosswalk)
+        cbsa_of = {r.dataset: r.records.set_index("record_id").cbsa_code for r in place_results}
+        files.uses("curated_sister_cities", "curated_network_memberships", "curated_consulate_events",
+                   "curated_errata")
+        ties = curated.load_sister_cities(curated_root)
+        members = curated.load_network_memberships(curated_root)
+        events = curated.load_consulate_events(curated_root)
+    reads = cache.describe_reads(recorder.files, data_dir, curated_root)
+    sha256 = {r["file"]: r["sha256"] for r in reads.values()}
     return PanelInputs(
-        files.sha256, income, gdp, nation_gdp, delineations, matcher, place_results, cbsa_of, ita, crosswalk,
-        curated.load_sister_cities(curated_root), curated.load_network_memberships(curated_root),
-        _climactor_members(frames, place_results),
+        sha256, income, gdp, nation_gdp, delineations, matcher, place_results, cbsa_of, ita, crosswalk,
+        ties, members, _climactor_members(frames, place_results),
         pd.concat([frames[f"lowy_{v}"] for v in (2016, 2017, 2019)], ignore_index=True),
-        curated.load_consulate_events(curated_root))
+        events, reads)
 
 
 def build_panel(data_dir: Path, options: PanelOptions | None = None,
@@ -187,7 +204,8 @@ def construct(inputs: PanelInputs, options: PanelOptions | None = None,
     notes = {"sister_cities": sis_notes, "networks": net_notes, "consulates": cons.notes,
              "exports": [f"{int(panel.exports_missing.sum())} metro-years without exports",
                          f"boundary status counts: {panel.exports_boundary.value_counts().sort_index().to_dict()}"]}
-    return PanelBuild(schema.conform(panel), report, options, notes, dict(inputs.sha256), cutoffs)
+    return PanelBuild(schema.conform(panel), report, options, notes, dict(inputs.sha256), cutoffs,
+                      reads=dict(inputs.reads))
 
 
 #: Seed of the synthetic demo panel (fixed: the demo is the same everywhere).
@@ -289,11 +307,3 @@ def _git_commit() -> str:
     except (OSError, subprocess.SubprocessError):
         return "unknown"
 
-
-def _version(name: str) -> str:
-    try:
-        from importlib.metadata import version
-
-        return version(name)
-    except Exception:
-        return "unknown"

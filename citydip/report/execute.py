@@ -18,9 +18,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from citydip.atomic import atomic_write_text
-from citydip.config import HASH_SEED, PROJECT_ROOT
+from citydip.config import BUILD_DIR_ENV, HASH_SEED, PROJECT_ROOT
 from citydip.errors import CitydipError
-from citydip.report.notebook import BUILD_DIR_ENV, RESULTS_DIR_ENV
+from citydip.report.notebook import RESULTS_DIR_ENV
 
 NOTEBOOKS_DIR = PROJECT_ROOT / "notebooks"
 CELL_TIMEOUT_SECONDS = 600

@@ -14,7 +14,7 @@ version in the file's metadata, so the same input gives a byte-identical PNG.
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 
 import matplotlib
@@ -24,8 +24,8 @@ import pandas as pd
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
-from citydip.errors import CitydipError
 from citydip.atomic import atomic_write
+from citydip.errors import CitydipError
 from citydip.report.labels import (
     CONTROLS,
     INTERCEPTS,
@@ -232,3 +232,222 @@ def save_figure(fig: Figure, path: str | os.PathLike | None) -> None:
     if fmt not in fig.canvas.get_supported_filetypes():
         raise CitydipError(f"{path}: cannot save a figure as {path.suffix!r}; use .png, .pdf or .svg")
     atomic_write(path, lambda fh: fig.savefig(fh, format=fmt, dpi=DPI, metadata=METADATA.get(fmt)), binary=True)
+
+
+# -- report figures (notebooks 02-06) -----------------------------------------------------------------
+def _grid(figsize: tuple[float, float], nrows: int = 1, ncols: int = 1, **kwargs):
+    """A constrained-layout figure of ``figsize`` inches with an ``nrows`` x ``ncols`` grid of axes
+    (a flat array, or one axes for 1 x 1)."""
+    fig = Figure(figsize=figsize, layout="constrained")
+    FigureCanvasAgg(fig)
+    if nrows == ncols == 1:
+        return fig, fig.add_subplot()
+    return fig, np.ravel(fig.subplots(nrows, ncols, **kwargs))
+
+
+def _legend_patches(ax, colors: Mapping[str, str], **kwargs) -> None:
+    from matplotlib.patches import Patch
+
+    ax.legend(handles=[Patch(color=c, label=label) for label, c in colors.items()], **kwargs)
+
+
+def totals_plot(totals: pd.DataFrame, columns: Mapping[str, str], path: str | os.PathLike | None = None) -> Figure:
+    """One panel per column of ``totals`` (index: year; ``columns``: column -> label, up to
+    four): the sum over all metros by year, from zero."""
+    with _style():
+        fig, axes = _grid((7.2, 4.4), 2, 2, sharex=True)
+        for ax, (column, label) in zip(axes, columns.items()):
+            ax.plot(totals.index, totals[column], marker="o", markersize=3)
+            ax.set_title(f"{label}, all metros", fontsize=9)
+            ax.set_ylim(bottom=0)
+        fig.supxlabel("Year", fontsize=9)
+        save_figure(fig, path)
+    return fig
+
+
+def top_metros_plot(top: pd.DataFrame, xlabel: str, path: str | os.PathLike | None = None, *,
+                    short_name: Callable[[str], str] = str) -> Figure:
+    """Horizontal bars of the metros with the most of each measure (``top``: columns measure,
+    position, metro, value, as :func:`citydip.analysis.descriptives.top_metros`), one panel per
+    measure, the first on top; metros named by ``short_name`` of their title."""
+    measures = list(pd.unique(top["measure"]))
+    with _style():
+        fig, axes = _grid((8.0, 4.2), 1, len(measures))
+        for ax, measure in zip(axes, measures):
+            part = top[top["measure"] == measure].sort_values("position", ascending=False)
+            ax.barh(part["metro"].map(short_name).tolist(), part["value"], color="C0")
+            ax.set_title(measure, fontsize=9)
+            ax.tick_params(axis="y", labelsize=7)
+        fig.supxlabel(xlabel, fontsize=9)
+        save_figure(fig, path)
+    return fig
+
+
+def concentration_plot(curves: pd.DataFrame, xlabel: str, dashed: Sequence[str] = (),
+                       path: str | os.PathLike | None = None) -> Figure:
+    """Cumulative-share curves (``curves``: columns column, label, metros, share, as
+    :func:`citydip.analysis.descriptives.concentration_curves`); the columns in ``dashed``
+    (comparison series) as dashed lines."""
+    with _style():
+        fig, ax = _grid((6.4, 4.0))
+        for column, curve in curves.groupby("column", sort=False):
+            ax.plot(curve["metros"], curve["share"], label=curve["label"].iloc[0],
+                    linestyle="--" if column in dashed else "-")
+        ax.set_xlabel(xlabel)
+        ax.set_ylabel("Cumulative share of the total")
+        ax.set_ylim(0, 1.02)
+        ax.legend(fontsize="small", loc="lower right")
+        save_figure(fig, path)
+    return fig
+
+
+#: Colours of the metro size classes in scatter plots.
+SIZE_COLORS = {"small": "C2", "mid": "C1", "large": "C0"}
+
+
+def exports_vs_diplomacy_plot(means: pd.DataFrame, measures: Sequence[str], correlations: pd.DataFrame,
+                              path: str | os.PathLike | None = None, *, annotate: int = 3,
+                              short_name: Callable[[str], str] = str) -> Figure:
+    """Across metros (``means`` from :func:`citydip.analysis.descriptives.metro_means`), log mean
+    exports against log(1 + mean measure), one panel per measure, points coloured by size
+    class, with the least-squares line and the ``annotate`` metros with the most of the
+    measure named (``short_name`` of their title); titled by the raw and partial correlations
+    of ``correlations`` (rows in the order of ``measures``)."""
+    with _style():
+        fig, axes = _grid((8.4, 3.4), 1, len(measures), sharey=True)
+        for ax, m, row in zip(axes, measures, correlations.itertuples()):
+            frame = means.dropna(subset=[m])
+            x = np.log1p(frame[m].to_numpy(dtype=float))
+            for cls, color in SIZE_COLORS.items():
+                part = (frame.size_class == cls).to_numpy()
+                ax.scatter(x[part], frame.log_exports_mean[part], s=12, alpha=0.75, color=color, label=cls)
+            slope, intercept = np.polyfit(x, frame.log_exports_mean, 1)
+            grid = np.linspace(x.min(), x.max(), 50)
+            ax.plot(grid, intercept + slope * grid, color="0.3", linewidth=1)
+            for code in frame.assign(x=x).sort_values(["x", "exports"], ascending=False).head(annotate).index:
+                ax.annotate(short_name(frame.at[code, "cbsa_title"]),
+                            (np.log1p(frame.at[code, m]), frame.at[code, "log_exports_mean"]),
+                            fontsize=6, xytext=(2, 2), textcoords="offset points")
+            ax.set_xlabel(f"log(1 + {term_label(m).lower()})", fontsize=8)
+            ax.set_title(f"r = {row.correlation:.2f} (net of size {row.partial_correlation_given_log_population:.2f})",
+                         fontsize=8)
+        axes[0].set_ylabel("Log mean exports (US$)")
+        axes[0].legend(title="size class", fontsize=7, title_fontsize=7, loc="lower right")
+        save_figure(fig, path)
+    return fig
+
+
+def percent_effects_plot(effects: pd.DataFrame, models: Sequence[str], measures: Sequence[str],
+                         across: Sequence[str] = ("M1", "M2"), path: str | os.PathLike | None = None) -> Figure:
+    """Percent effects with 95% intervals (``effects``: columns model, term, percent,
+    percent_low, percent_high, as :func:`citydip.analysis.effects.percent_effects`), one panel
+    per measure (terms whose base term is the measure) and one row per model; models in
+    ``across`` (comparisons across metros) as squares, the others as circles."""
+    with _style():
+        fig, axes = _grid((8.4, 3.4), 1, len(measures), sharey=True)
+        y = np.arange(len(models))[::-1]
+        for ax, m in zip(axes, measures):
+            part = effects[effects["term"].map(base_term) == m].set_index("model").reindex(list(models))
+            for yy, (key, r) in zip(y, part.iterrows()):
+                within = key not in across
+                ax.errorbar(r.percent, yy, xerr=[[r.percent - r.percent_low], [r.percent_high - r.percent]],
+                            fmt="o" if within else "s", color="C0" if within else "C1", markersize=4.5, capsize=2.5)
+            ax.axvline(0, **_ZERO)
+            ax.set_xlabel(term_label(m), fontsize=9)
+            ax.set_yticks(y, list(models))
+        fig.supxlabel("Percent difference in exports per one more (95% interval); across metros: squares, "
+                      "within metros: circles", fontsize=8)
+        save_figure(fig, path)
+    return fig
+
+
+def size_class_counts_plot(tidy: pd.DataFrame, measure: str, variation: pd.DataFrame, model: str,
+                           path: str | os.PathLike | None = None) -> Figure:
+    """:func:`size_class_plot` of ``measure`` in ``model`` with, under each class, how many of
+    its metros' measure changes (``variation``: columns measure, size_class, metros,
+    metros_that_change, as :func:`citydip.analysis.size.class_variation`)."""
+    counts = variation[variation["measure"] == measure].set_index("size_class")
+    with _style():
+        fig = size_class_plot(tidy, measure, models=[model])
+        ax = fig.axes[0]
+        ax.set_xticks(ax.get_xticks(), [f"{t.get_text()}\n({counts.at[c, 'metros_that_change']} of "
+                                        f"{counts.at[c, 'metros']} metros change)"
+                                        for t, c in zip(ax.get_xticklabels(), SIZE_LABELS)])
+        save_figure(fig, path)
+    return fig
+
+
+def cohort_plot(cohorts: pd.DataFrame, excluded: pd.DataFrame, years: tuple[int, int],
+                names: Mapping[str, str], path: str | os.PathLike | None = None) -> Figure:
+    """Metros by year of first treatment, one panel per treatment (``names``: treatment ->
+    event name): in the event study (``cohorts``: treatment, first_year, metros) and left out
+    (``excluded``: treatment, first_year); x axis over the panel's ``years`` (first, last)."""
+    with _style():
+        fig, axes = _grid((7.2, 3.2), 1, len(names), sharey=True)
+        for ax, (t, name) in zip(axes, names.items()):
+            part = cohorts[cohorts["treatment"] == t]
+            left = excluded.loc[excluded["treatment"] == t, "first_year"]
+            ax.bar(part["first_year"], part["metros"], color="C0", label="in the event study")
+            if len(left):
+                counts = left.value_counts().sort_index()
+                ax.bar(counts.index, counts.to_numpy(), color="0.75", label="left out (treated too early)")
+            ax.set_xlabel(f"Year of the {name}", fontsize=9)
+            ax.set_xlim(years[0] - 0.7, years[1] + 0.7)
+            ax.set_xticks(range(int(years[0]), int(years[1]) + 1, 4))
+        axes[-1].legend(fontsize=7, loc="upper right")
+        axes[0].set_ylabel("Metros first treated")
+        save_figure(fig, path)
+    return fig
+
+
+def importance_plot(importance: pd.DataFrame, path: str | os.PathLike | None = None) -> Figure:
+    """Permutation importance (mean ± 1 s.d.; ``importance``: columns label, mean, sd,
+    diplomacy), diplomacy measures coloured, smallest at the bottom."""
+    with _style():
+        fig, ax = _grid((6.4, 3.4))
+        order = importance.sort_values("mean")
+        ax.barh(order["label"], order["mean"], xerr=order["sd"], color=["C0" if d else "0.6" for d in order.diplomacy],
+                capsize=3, error_kw={"elinewidth": 1})
+        ax.axvline(0, color="0.35", linewidth=0.8, linestyle="--")
+        ax.set_xlabel("Drop in held-out R² when shuffled (mean ± 1 s.d.)")
+        _legend_patches(ax, {"diplomacy measure": "C0", "control": "0.6"}, fontsize=7, loc="lower right")
+        save_figure(fig, path)
+    return fig
+
+
+def pdp_plot(pdp: pd.DataFrame, data: pd.DataFrame, features: Sequence[str], is_diplomacy=lambda f: True,
+             path: str | os.PathLike | None = None) -> Figure:
+    """Partial dependence curves (``pdp``: feature, value, prediction), one panel per feature
+    (grid of 2 x 3), with rug ticks at the metros' own values (``data``: one column per
+    feature); diplomacy measures (``is_diplomacy``) in colour."""
+    with _style():
+        fig, axes = _grid((8.0, 4.8), 2, 3, sharey=True)
+        for ax, feature in zip(axes, features):
+            curve = pdp[pdp["feature"] == feature].sort_values("value")
+            ax.plot(curve["value"], curve["prediction"], color="C0" if is_diplomacy(feature) else "0.4", marker="o",
+                    markersize=2.5)
+            ax.plot(data[feature], np.zeros(len(data)), "|", color="0.3", markersize=6,
+                    transform=ax.get_xaxis_transform())
+            ax.set_xlabel(f"{term_label(feature)} (metro mean)", fontsize=8)
+        for ax in axes[len(features):]:
+            ax.set_axis_off()
+        for ax in axes[::3]:
+            ax.set_ylabel("Predicted log exports")
+        save_figure(fig, path)
+    return fig
+
+
+def interaction_plot(pairs: pd.DataFrame, path: str | os.PathLike | None = None) -> Figure:
+    """Friedman's H² of every pair (``pairs``: pair, h2, with_size, both_diplomacy), pairs with
+    metro size and pairs of two diplomacy measures coloured."""
+    with _style():
+        fig, ax = _grid((6.4, 3.8))
+        order = pairs.sort_values("h2")
+        ax.barh(order["pair"], order["h2"], color=["C1" if w else "C0" if d else "0.6"
+                                                   for w, d in zip(order.with_size, order.both_diplomacy)])
+        ax.set_xlabel("Friedman's H² (share of the joint effect that is interaction)")
+        ax.tick_params(axis="y", labelsize=7)
+        _legend_patches(ax, {"with log population (metro size)": "C1", "two diplomacy measures": "C0",
+                             "other": "0.6"}, fontsize=7, loc="lower right")
+        save_figure(fig, path)
+    return fig

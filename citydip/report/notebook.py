@@ -22,7 +22,8 @@ from pathlib import Path
 import pandas as pd
 
 from citydip.atomic import atomic_csv, atomic_write_text
-from citydip.config import BUILD_DIR_ENV, PROJECT_ROOT, build_dir
+from citydip.config import PROJECT_ROOT, build_dir
+
 RESULTS_DIR_ENV = "CITYDIP_RESULTS_DIR"
 SYNTHETIC_MARK = "SYNTHETIC DEMO DATA"
 SYNTHETIC_BANNER = "SYNTHETIC DEMO DATA: every number below comes from the synthetic panel, NOT from real data."

@@ -32,8 +32,8 @@ from pathlib import Path
 
 import pandas as pd
 
-from citydip.errors import CitydipError
 from citydip.atomic import atomic_write_text
+from citydip.errors import CitydipError
 from citydip.report.labels import fixed_effects_label, term_label, vcov_label
 
 #: Default significance thresholds (one star each, strict inequality).

@@ -48,7 +48,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from citydip.config import EARLIEST_RECORD_YEAR, LATEST_RECORD_YEAR, curated_dir as default_curated_dir
+from citydip.config import EARLIEST_RECORD_YEAR, LATEST_RECORD_YEAR
+from citydip.config import curated_dir as default_curated_dir
 from citydip.errors import OptionError, SourceFileError
 from citydip.sources._io import RawTable, read_delimited
 from citydip.sources.registry import SourceFile, register

@@ -15,6 +15,7 @@ from citydip.errors import CitydipError, OptionError
 from citydip.estimation.speccurve import size_class_samples, spec_curve, summarise
 from citydip.estimation.speccurve_engine import FIXEF_TOL
 from citydip.panel.synthetic import synthetic_panel
+from citydip.report.speccurve_plot import plot_curve
 
 SEED = 20250101
 FE = {"metro + year": ["cbsa_code", "year"], "year": ["year"], "metro": ["cbsa_code"], "none": []}
@@ -272,7 +273,7 @@ def test_plot_is_a_sorted_curve_with_one_indicator_row_per_option(messy_curve, t
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure
 
-    fig = messy_curve.plot(tmp_path / "curve.png")
+    fig = plot_curve(messy_curve, tmp_path / "curve.png")
     assert isinstance(fig, Figure) and isinstance(fig.canvas, FigureCanvasAgg)
     top, bottom = fig.axes
     options = messy_curve.options
@@ -283,7 +284,7 @@ def test_plot_is_a_sorted_curve_with_one_indicator_row_per_option(messy_curve, t
     assert (np.diff(np.asarray(points)[:, 1]) >= 0).all()
     png = (tmp_path / "curve.png").read_bytes()
     buffer = io.BytesIO()
-    messy_curve.plot().savefig(buffer, format="png", dpi=200, metadata={"Software": None})
+    plot_curve(messy_curve).savefig(buffer, format="png", dpi=200, metadata={"Software": None})
     assert buffer.getvalue() == png
 
 

@@ -10,8 +10,8 @@ from html.parser import HTMLParser
 import pandas as pd
 import pytest
 
-from citydip.errors import CitydipError
 from citydip import atomic as _io
+from citydip.errors import CitydipError
 from citydip.report import regression_table
 from citydip.report.tables import format_number, latex_escape, significance_stars
 
@@ -265,3 +265,57 @@ def test_table_of_fitted_models():
     assert stats["Sister-city ties (active), small metros"][1].startswith(
         format_number(fits[1].coef["sister_active_x_small"]))
     assert stats["Sister-city ties (active), small metros"][0] == ""
+
+
+# -- the main table (one definition for build/tables/table_main.* and notebook 03) -----------------
+def _catalogue_like_estimates() -> pd.DataFrame:
+    """Tidy estimates shaped like estimates.csv: the main models with their terms (and const),
+    plus models and terms that are not in the main table."""
+    from citydip.estimation.catalogue import CONTROLS, MEASURES
+
+    rng = __import__("numpy").random.default_rng(7)
+    terms = {"M1 between": [*MEASURES, *CONTROLS, "const"], "M2 pooled + year FE": [*MEASURES, *CONTROLS],
+             "M3 two-way FE": [*MEASURES, *CONTROLS],
+             "M3-CG two-way FE, consulates general": ["sister_active", "consulates_general", "networks_dated",
+                                                      *CONTROLS],
+             "M3 two-way FE [wild bootstrap]": [*MEASURES, *CONTROLS], "M4 PPML": [*MEASURES, *CONTROLS],
+             "M5 by size class": ["sister_active:small", "sister_active:mid", *CONTROLS],
+             "M6 one-year lags": [*(f"{m}_lag1" for m in MEASURES), *CONTROLS]}
+    parts = [_rows(model, [(t, *rng.normal(0, 0.1, 1), *rng.uniform(0.01, 0.05, 1), *rng.uniform(0, 1, 1))
+                           for t in ts]) for model, ts in terms.items()]
+    return pd.concat(parts, ignore_index=True).assign(data="real")
+
+
+def test_main_table_has_the_main_models_and_terms_and_the_estimates():
+    from citydip.report.outputs import MAIN_MODELS, main_table
+
+    est = _catalogue_like_estimates()
+    table = main_table(est)
+    assert table.models == ["M1 between", "M2 pooled + year FE", "M3 two-way FE",
+                            "M3-CG two-way FE, consulates general", "M4 PPML", "M6 one-year lags"]
+    assert tuple(table.models) == MAIN_MODELS
+    assert table.terms == ["sister_active", "consular_posts", "networks_dated", "consulates_general",
+                           "sister_active_lag1", "consular_posts_lag1", "networks_dated_lag1", "log_population",
+                           "log_per_capita_income"]
+    expected = est.set_index(["model", "term"])
+    filled = 0
+    for term in table.terms:
+        for model in table.models:
+            cell = table.cells.get((term, model))
+            if (model, term) in expected.index:
+                row = expected.loc[(model, term)]
+                assert (cell.estimate, cell.std_error, cell.p_value) == (row.estimate, row.std_error, row.p_value)
+                filled += 1
+            else:
+                assert cell is None
+    assert filled == 4 * 3 + 3 + 3 + 6 * 2  # measures in M1-M4, M3-CG's three, M6's lags, controls in all six
+    assert "SYNTHETIC" not in table.to_markdown()
+    assert main_table(est, synthetic=True).to_markdown().count("SYNTHETIC DEMO DATA") == 1
+
+
+def test_main_table_leaves_out_models_the_estimates_lack():
+    from citydip.report.outputs import main_table
+
+    est = _catalogue_like_estimates()
+    table = main_table(est[~est.model.isin(["M6 one-year lags"])])
+    assert "M6 one-year lags" not in table.models and not any(t.endswith("_lag1") for t in table.terms)

@@ -103,3 +103,8 @@ def _indicators(ax, est: pd.DataFrame, labels: list[tuple[str, str]], x: np.ndar
         previous = dim
     ax.tick_params(axis="y", length=0)
     ax.spines["left"].set_visible(False)
+
+
+def plot_curve(curve, path: str | os.PathLike | None = None, **kwargs) -> Figure:
+    """The figure of a :class:`~citydip.estimation.speccurve.SpecCurve` (see :func:`plot_spec_curve`)."""
+    return plot_spec_curve(curve.results, curve.options, path, alpha=curve.alpha, **kwargs)
