@@ -53,10 +53,74 @@ K, and singletons are kept.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 import pandas as pd
 
 from citydip.estimation.spec import ModelSpec
+
+#: Fewer clusters (or, for Driscoll-Kraay and the time dimension of two-way clustering, fewer
+#: periods) than this and a result is flagged: cluster-robust and HAC variances are
+#: asymptotic in that dimension and can be far too small with few of them.
+FEW = 30
+
+
+@dataclass(frozen=True)
+class InferenceRule:
+    """How one kind of variance is scaled and which distribution its t statistics and Wald
+    tests are referred to (``df`` in words)."""
+
+    vcov: str
+    factor: str
+    reference: str
+    df: str
+
+
+#: THE INFERENCE RULE of citydip (``fixest`` convention; README, "Inference"), applied to every
+#: table, figure and test: t statistics are referred to t(df) (``reference`` "t"), the normal
+#: ("normal"), or the bootstrap distribution ("bootstrap"); q linear restrictions (Wald) to
+#: F(q, df), or chi2(q) where the reference is the normal. N observations, K coefficients
+#: (K_fe: fixed effects not nested in the clusters included), G clusters, T periods.
+RULES: dict[str, InferenceRule] = {r.vcov: r for r in (
+    InferenceRule("iid", "s2 = RSS / (N - K_fe)", "t", "N - K_fe"),
+    InferenceRule("hetero", "HC1: N / (N - K_fe)", "t", "N - K_fe"),
+    InferenceRule("cluster", "CRV1: G/(G-1) (N-1)/(N-K), K without effects nested in the clusters", "t", "G - 1"),
+    InferenceRule("twoway", "CRV1 per dimension (Cameron-Gelbach-Miller), each G_d/(G_d-1) (N-1)/(N-K)", "t",
+                  "min(G_metro, G_year) - 1"),
+    InferenceRule("driscoll_kraay", "Bartlett kernel, lag window floor(4 (T/100)^(2/9)); T/(T-1) (N-1)/(N-K_fe)",
+                  "t", "T - 1"),
+    InferenceRule("wild", "restricted wild cluster bootstrap (WCR), Rademacher weights by cluster, "
+                  "9,999 draws, seeded; p = share of |t*| > |t|", "bootstrap", "-"),
+    InferenceRule("poisson", "PPML with the cluster rule's factor", "normal", "inf"),
+    InferenceRule("between", "HC1 on metro means: N / (N - K)", "t", "N - K"),
+)}
+
+
+def rule(spec: ModelSpec) -> InferenceRule:
+    """The inference rule of a model (Poisson and between regressions have their own row)."""
+    if spec.family == "between":
+        return RULES["between"]
+    if spec.family == "poisson" and spec.vcov not in ("wild",):
+        return RULES["poisson"]
+    return RULES[spec.vcov]
+
+
+def reference(spec: ModelSpec) -> str:
+    """``"t"``, ``"normal"`` or ``"bootstrap"``: the distribution of the model's t statistics."""
+    if spec.convention == "stata" and spec.family == "poisson":
+        return "t"
+    return rule(spec).reference
+
+
+def inference_flag(spec: ModelSpec, n_clusters: int | None, n_periods: int | None) -> str:
+    """A warning for the tables when the variance rests on few clusters or few periods."""
+    notes = []
+    if spec.vcov in ("cluster", "wild", "twoway") and n_clusters is not None and n_clusters < FEW:
+        notes.append(f"few clusters (G = {n_clusters})")
+    if spec.vcov in ("twoway", "driscoll_kraay") and n_periods is not None and n_periods < FEW:
+        notes.append(f"few periods (T = {n_periods})")
+    return "; ".join(notes)
 
 
 def pyfixest_ssc(spec: ModelSpec) -> dict:

@@ -1,9 +1,9 @@
-"""Fit a :class:`ModelSpec` on a panel with pyfixest, statsmodels or linearmodels.
+"""Fit a :class:`ModelSpec` on a panel with pyfixest or statsmodels.
 
 No solver is written here: OLS and PPML with fixed effects are pyfixest's ``feols`` and
-``fepois``; the between regression is statsmodels OLS; Driscoll-Kraay standard errors are
-linearmodels' ``PanelOLS`` kernel covariance; the wild cluster bootstrap is pyfixest's
-(``wildboottest``). This module prepares the data (lags, size interactions, listwise
+``fepois`` (Driscoll-Kraay standard errors included: pyfixest's ``DK``); the between regression
+is statsmodels OLS; the wild cluster bootstrap is pyfixest's (``wildboottest``). Inference
+follows one rule, :data:`citydip.estimation.conventions.RULES`. This module prepares the data (lags, size interactions, listwise
 deletion as pyfixest does it), checks for degenerate inputs, and labels the results.
 """
 
@@ -31,13 +31,30 @@ class EstimationWarning(UserWarning):
 
 
 def fit(panel: pd.DataFrame, spec: ModelSpec) -> FitResult:
-    """Estimate ``spec`` on ``panel`` (one row per metro-year)."""
+    """Estimate ``spec`` on ``panel`` (one row per metro-year). Inference follows
+    :data:`citydip.estimation.conventions.RULES`."""
     data, regressors, notes = prepare(panel, spec)
     if spec.family == "between":
-        return _between(data, spec, regressors, notes)
-    if spec.vcov == "driscoll_kraay":
-        return _driscoll_kraay(data, spec, regressors, notes)
-    return _fit_pyfixest(data, spec, regressors, notes)
+        result = _between(data, spec, regressors, notes)
+    else:
+        result = _fit_pyfixest(data, spec, regressors, notes)
+    return _label_inference(result)
+
+
+def _label_inference(result: FitResult) -> FitResult:
+    """Reference distribution, cluster and period counts, and the few-clusters flag."""
+    spec, data = result.spec, result.data
+    result.reference = conventions.reference(spec)
+    if data is not None:
+        cluster = spec.unit if spec.vcov == "twoway" else spec.cluster
+        if spec.vcov in ("cluster", "wild", "twoway") and cluster in data.columns:
+            result.n_clusters = int(data[cluster].nunique())
+        if spec.time in data.columns:
+            result.n_periods = int(data[spec.time].nunique())
+    result.inference_flag = conventions.inference_flag(spec, result.n_clusters, result.n_periods)
+    if result.inference_flag:
+        result.notes.append(f"inference rests on {result.inference_flag}")
+    return result
 
 
 # -- data preparation --------------------------------------------------------------------------------
@@ -140,14 +157,19 @@ def _fit_pyfixest(data: pd.DataFrame, spec: ModelSpec, regressors: list[str], no
     formula = f"{spec.depvar} ~ {' + '.join(regressors)}" + (f" | {' + '.join(fe)}" if fe else "")
     cluster = "unit_id" if spec.cluster == spec.unit else spec.cluster
     vcov = {"iid": "iid", "hetero": "hetero", "cluster": {"CRV1": cluster}, "wild": {"CRV1": cluster},
-            "twoway": {"CRV1": f"unit_id+{spec.time}"}}[spec.vcov]
+            "twoway": {"CRV1": f"unit_id+{spec.time}"}, "driscoll_kraay": "DK"}[spec.vcov]
     vcov = conventions.pyfixest_vcov(spec, vcov, "unit_id")
     ssc = conventions.pyfixest_ssc(spec)
+    extra = {"weights": spec.weights} if spec.weights else {}
+    if spec.vcov == "driscoll_kraay":
+        bandwidth = spec.bandwidth if spec.bandwidth is not None else dk_bandwidth(data[spec.time].nunique())
+        extra["vcov_kwargs"] = {"lag": bandwidth, "time_id": spec.time, "panel_id": "unit_id"}
+        notes.append(f"Driscoll-Kraay (Bartlett kernel, bandwidth {bandwidth} years)")
     estimator = pf.fepois if spec.family == "poisson" else pf.feols
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         model = estimator(formula, data=data, vcov=vcov, ssc=ssc, fixef_rm=conventions.pyfixest_fixef_rm(spec),
-                          **({"weights": spec.weights} if spec.weights else {}))
+                          **extra)
     for w in caught:
         if issubclass(w.category, (UserWarning, RuntimeWarning)) and "pyfixest" in str(w.filename):
             notes.append(f"pyfixest: {w.message}")
@@ -159,9 +181,11 @@ def _fit_pyfixest(data: pd.DataFrame, spec: ModelSpec, regressors: list[str], no
     if spec.family == "poisson" and spec.convention != "stata":
         df_t = float("inf")  # pyfixest's PPML p-values and intervals are from the normal
     if spec.vcov == "wild":
-        p = pd.Series({term: _wild_p(model, term) for term in coef.index})
+        draws = spec.draws or WILD_REPS
+        seed = WILD_SEED if spec.seed is None else spec.seed
+        p = pd.Series({term: _wild_p(model, term, draws, seed, notes) for term in coef.index})
         low = high = pd.Series(np.nan, index=coef.index)
-        notes.append(f"wild cluster bootstrap p-values ({WILD_REPS} Rademacher draws, seed {WILD_SEED}, null "
+        notes.append(f"wild cluster bootstrap p-values ({draws} Rademacher draws, seed {seed}, null "
                      "imposed); standard errors are the cluster-robust ones; intervals not computed")
     return FitResult(spec, coef.rename(None), se, stat, p, low, high, _pyfixest.nobs(model),
                      _pyfixest.vcov(model, coef.index), notes, model, df_t=df_t, data=_sample(model, data))
@@ -173,10 +197,19 @@ def _sample(model, data: pd.DataFrame) -> pd.DataFrame:
     return data.iloc[used.index.to_numpy()] if len(used) < len(data) else data
 
 
-def _wild_p(model, term: str) -> float:
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        out = model.wildboottest(param=term, reps=WILD_REPS, seed=WILD_SEED)
+def _wild_p(model, term: str, draws: int, seed: int, notes: list[str]) -> float:
+    """WCR p-value of one coefficient (wildboottest through pyfixest); its warnings (e.g. full
+    enumeration of the 2^G sign vectors when that is fewer than the draws) are passed on."""
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        out = model.wildboottest(param=term, reps=draws, seed=seed)
+    for w in caught:
+        text = " ".join(str(w.message).split())
+        if "wildboottest" in str(w.filename) or "enumeration" in text.lower():
+            message = f"wild bootstrap, {term}: {text}"
+            if message not in notes:
+                notes.append(message)
+                warnings.warn(message, EstimationWarning, stacklevel=4)
     return float(out["Pr(>|t|)"])
 
 
@@ -192,20 +225,6 @@ def _between(data: pd.DataFrame, spec: ModelSpec, regressors: list[str], notes: 
     notes.append(f"between regression on {len(means)} metro means over the sample years")
     return FitResult(spec, model.params, model.bse, model.tvalues, model.pvalues, ci[0], ci[1], int(model.nobs),
                      model.cov_params(), notes, model, df_t=float(model.df_resid), data=data)
-
-
-def _driscoll_kraay(data: pd.DataFrame, spec: ModelSpec, regressors: list[str], notes: list[str]) -> FitResult:
-    from linearmodels.panel import PanelOLS
-
-    frame = data.set_index(["unit_id", spec.time])
-    bandwidth = dk_bandwidth(frame.index.get_level_values(spec.time).nunique())
-    model = PanelOLS(frame[spec.depvar], frame[regressors], entity_effects=spec.unit in spec.fixed_effects,
-                     time_effects=spec.time in spec.fixed_effects).fit(cov_type="kernel", kernel="bartlett",
-                                                                  bandwidth=bandwidth)
-    ci = model.conf_int()
-    notes.append(f"Driscoll-Kraay (Bartlett kernel, bandwidth {bandwidth} years)")
-    return FitResult(spec, model.params, model.std_errors, model.tstats, model.pvalues, ci["lower"], ci["upper"],
-                     int(model.nobs), model.cov, notes, model, df_t=float(model.df_resid), data=data)  # debiased: t(N - K)
 
 
 def dk_bandwidth(periods: int) -> int:

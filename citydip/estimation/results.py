@@ -19,7 +19,8 @@ from citydip.errors import CitydipError
 from citydip.estimation.spec import ModelSpec
 
 TIDY_COLUMNS = ["model", "term", "estimate", "std_error", "statistic", "p_value", "conf_low", "conf_high", "nobs",
-                "fixed_effects", "vcov_type", "family", "depvar", "convention"]
+                "fixed_effects", "vcov_type", "family", "depvar", "convention", "df_t", "reference", "n_clusters",
+                "n_periods", "inference_flag"]
 
 
 @dataclass(frozen=True)
@@ -67,6 +68,12 @@ class FitResult:
     backend: Any = None
     df_t: float = float("inf")
     data: pd.DataFrame | None = field(default=None, repr=False)
+    #: ``"t"`` (t(df_t)), ``"normal"`` or ``"bootstrap"``: see ``conventions.RULES``.
+    reference: str = "t"
+    n_clusters: int | None = None
+    n_periods: int | None = None
+    #: Few clusters or few periods behind the variance ("" if neither).
+    inference_flag: str = ""
 
     def tidy(self) -> pd.DataFrame:
         """One row per term: the columns of :data:`TIDY_COLUMNS`."""
@@ -81,6 +88,10 @@ class FitResult:
             "nobs": self.nobs,
             "fixed_effects": "+".join(s.fixed_effects) if s.fixed_effects else "none",
             "vcov_type": s.vcov_label, "family": s.family, "depvar": s.depvar, "convention": s.convention,
+            "df_t": self.df_t, "reference": self.reference,
+            "n_clusters": pd.array([self.n_clusters] * len(self.coef), dtype="Int64"),
+            "n_periods": pd.array([self.n_periods] * len(self.coef), dtype="Int64"),
+            "inference_flag": self.inference_flag,
         })
         return frame[TIDY_COLUMNS]
 

@@ -17,7 +17,7 @@ FAMILIES = ("ols", "poisson", "between")
 
 #: Inference: 'iid', 'hetero' (HC1), 'cluster' (one-way by ``cluster``), 'twoway' (metro and
 #: year), 'wild' (wild cluster bootstrap, Rademacher weights, restricted), 'driscoll_kraay'
-#: (linearmodels kernel covariance, robust to cross-sectional dependence).
+#: (pyfixest's Driscoll-Kraay HAC covariance, robust to cross-sectional dependence).
 VCOVS = ("iid", "hetero", "cluster", "twoway", "wild", "driscoll_kraay")
 
 #: Small-sample conventions: 'fixest' (pyfixest/fixest defaults) or 'stata' (regress and
@@ -50,6 +50,11 @@ class ModelSpec:
     unit: str = METRO
     time: str = YEAR
     description: str = ""
+    #: Wild cluster bootstrap: Rademacher draws (None: ``fitting.WILD_REPS``) and seed.
+    draws: int | None = None
+    seed: int | None = None
+    #: Driscoll-Kraay: Bartlett lag window in periods (None: floor(4 (T/100)^(2/9))).
+    bandwidth: int | None = None
 
     def __post_init__(self) -> None:
         if self.family not in FAMILIES:
@@ -62,6 +67,10 @@ class ModelSpec:
             raise OptionError(f"model {self.name}: a between regression has no fixed effects")
         if self.vcov == "driscoll_kraay" and (self.family != "ols" or set(self.fixed_effects) - {self.unit, self.time}):
             raise OptionError(f"model {self.name}: Driscoll-Kraay is available for OLS with unit/time effects")
+        if self.vcov == "driscoll_kraay" and self.convention == "stata":
+            raise OptionError(f"model {self.name}: Driscoll-Kraay has no Stata convention here (use 'fixest')")
+        if self.draws is not None and self.draws < 1:
+            raise OptionError(f"model {self.name}: draws must be positive, got {self.draws}")
 
     def with_vcov(self, vcov: str, suffix: str | None = None) -> "ModelSpec":
         return replace(self, vcov=vcov, name=f"{self.name} [{suffix or vcov}]")

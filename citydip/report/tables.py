@@ -41,7 +41,7 @@ STARS = (0.10, 0.05, 0.01)
 
 #: Model statistics below the coefficients: tidy column -> row label.
 STATISTICS = {"depvar": "Outcome", "family": "Estimator", "nobs": "N", "fixed_effects": "Fixed effects",
-              "vcov_type": "Std. errors"}
+              "vcov_type": "Std. errors", "reference": "p-values from", "inference_flag": "Caution"}
 
 #: Estimator labels of the model families.
 FAMILY_LABELS = {"ols": "OLS", "poisson": "PPML", "between": "Between (metro means)"}
@@ -265,7 +265,9 @@ def regression_table(tidy: pd.DataFrame, *, models: Sequence[str] | None = None,
     for column, label in STATISTICS.items():
         if column not in frame.columns:
             continue
-        values = [_statistic(column, first_rows.at[m, column], labels) for m in chosen]
+        values = [_statistic(column, first_rows.at[m, column], labels, first_rows.loc[m]) for m in chosen]
+        if column == "inference_flag" and not any(values):
+            continue
         statistics.append((label, values))
         if column == "vcov_type":
             vcov_types = [v for v in dict.fromkeys(values) if v]
@@ -317,7 +319,9 @@ def _float(x) -> float:
         return float("nan")
 
 
-def _statistic(column: str, value, labels: Mapping[str, str] | None) -> str:
+def _statistic(column: str, value, labels: Mapping[str, str] | None, row=None) -> str:
+    if column == "reference":
+        return reference_label(value, row.get("df_t") if row is not None else None)
     if column == "nobs":
         number = _float(value)
         return "" if _missing(number) else f"{round(number):,}"
@@ -332,3 +336,14 @@ def _statistic(column: str, value, labels: Mapping[str, str] | None) -> str:
     if column == "depvar":
         return term_label(str(value), labels)
     return str(value)
+
+
+def reference_label(reference, df) -> str:
+    """The reference distribution of a model's p-values, as the inference rule states it:
+    ``t(99)``, ``normal``, ``wild bootstrap``."""
+    if reference is None or (isinstance(reference, float) and math.isnan(reference)):
+        return ""
+    if reference == "t":
+        number = _float(df)
+        return "t" if _missing(number) else f"t({round(number):,})"
+    return {"bootstrap": "wild bootstrap", "normal": "normal"}.get(str(reference), str(reference))

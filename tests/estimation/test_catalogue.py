@@ -32,10 +32,12 @@ def test_twfe_recovers_the_truth_and_pooled_does_not(synth):
     assert abs(pooled.coef["sister_active"] - truth.beta_sister) > 4 * pooled.se["sister_active"]
 
 
-def test_confidence_intervals_cover_the_truth_at_the_nominal_rate():
-    """200 synthetic panels: the 95% cluster-robust intervals of M3 cover each true effect in
-    95% of draws, within three binomial standard errors (0.0154 each)."""
-    seeds = range(1000, 1200)
+@pytest.mark.slow
+def test_confidence_intervals_cover_the_truth_at_the_nominal_rate(mc_reps):
+    """200 synthetic panels (``mc_reps``: fewer with CITYDIP_MC_REPS): the 95% cluster-robust
+    intervals of M3 cover each true effect in 95% of draws, within three binomial standard errors
+    (0.0154 each for 200)."""
+    seeds = range(1000, 1000 + mc_reps(200))
     hits = {term: 0 for term in catalogue.MEASURES}
     for seed in seeds:
         panel, truth = synthetic_panel(seed=seed)
@@ -77,7 +79,10 @@ def test_event_study_recovers_a_step_and_its_pretrend_test(synth):
     assert set(study.excluded.cbsa_code) == set(first[first < 2005 + 2].index)
 
 
-def test_wild_bootstrap_is_reproducible(synth):
+@pytest.mark.slow
+def test_wild_bootstrap_is_reproducible(synth, wild_reps):
+    """Same draws, same p-values (``wild_reps``: 9999 unless CITYDIP_BOOT_DRAWS; the effect of
+    networks needs at least a few hundred draws to show p < 0.01)."""
     panel, _ = synth
     spec = M3.with_vcov("wild")
     a, b = fit(panel, spec), fit(panel, spec)
@@ -147,6 +152,7 @@ def real_run(real_panel):
         return estimate(real_panel, synthetic=False)
 
 
+@pytest.mark.slow
 def test_real_estimates_cover_all_six_families(real_run):
     tidy = real_run.tidy
     for prefix in ("M1", "M2", "M3", "M4", "M5", "M6"):
@@ -170,3 +176,55 @@ def test_between_p_values_use_the_t_distribution(synth):
     df = result.nobs - len(result.coef)
     expected = 2 * stats.t.sf(np.abs(result.coef / result.se), df)
     np.testing.assert_allclose(result.p_value.to_numpy(), expected, rtol=1e-10)
+
+
+def check_inference_rule(tidy: pd.DataFrame) -> int:
+    """Every regression row of an estimates table follows ``conventions.RULES``: its reference
+    distribution and degrees of freedom, and its p-value recomputed from them. Returns the
+    number of rows checked."""
+    from scipy import stats
+
+    from citydip.estimation.conventions import FEW
+
+    rows = tidy[tidy.reference.notna()]
+    for r in rows.itertuples():
+        vcov = r.vcov_type
+        if r.family == "poisson":
+            assert r.reference == "normal" and np.isinf(r.df_t), r
+        elif vcov.startswith("wild"):
+            assert r.reference == "bootstrap", r
+        elif r.family == "between":
+            assert r.df_t == r.nobs - (len(tidy[tidy.model == r.model])), r
+        elif vcov == "Driscoll-Kraay":
+            assert r.df_t == r.n_periods - 1, r
+        elif vcov.startswith("cluster(") and "," in vcov:
+            assert r.df_t == min(r.n_clusters, r.n_periods) - 1, r
+        elif vcov.startswith("cluster("):
+            assert r.df_t == r.n_clusters - 1, r
+        if r.reference == "t":
+            expected = 2 * stats.t.sf(abs(r.statistic), r.df_t)
+        elif r.reference == "normal":
+            expected = 2 * stats.norm.sf(abs(r.statistic))
+        else:
+            assert 0 <= r.p_value <= 1
+            continue
+        assert r.p_value == pytest.approx(expected, rel=1e-6, abs=1e-12), r
+        few = (vcov.startswith("cluster") or vcov.startswith("wild")) and r.n_clusters < FEW
+        few_t = vcov in ("Driscoll-Kraay",) or ("," in vcov and r.n_periods < FEW)
+        assert bool(r.inference_flag) == bool(few or few_t), r
+    return len(rows)
+
+
+def test_every_p_value_follows_the_inference_rule_synthetic(synth, wild_reps):
+    panel, _ = synth
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        run = estimate(panel, synthetic=True)
+    regressions = run.tidy[~run.tidy.model.str.contains("event study")]
+    assert check_inference_rule(regressions) == len(regressions) > 50
+
+
+@pytest.mark.slow
+def test_every_p_value_follows_the_inference_rule_real(real_run):
+    regressions = real_run.tidy[~real_run.tidy.model.str.contains("event study")]
+    assert check_inference_rule(regressions) == len(regressions)

@@ -40,6 +40,7 @@ import numpy as np
 import pandas as pd
 import pytest
 import statsmodels.api as sm
+from scipy import stats
 
 from citydip.estimation import ModelSpec, fit
 from citydip.estimation.fitting import dk_bandwidth
@@ -243,6 +244,7 @@ def test_pooled_year_fe_vs_statsmodels(panel):
 PPML = ModelSpec("M4", "poisson", "exports_usd", X)
 
 
+@pytest.mark.slow
 def test_ppml_vs_statsmodels_glm(panel):
     ours = quiet_fit(panel, PPML)
     data = sample(panel, "exports_usd")
@@ -368,7 +370,13 @@ def test_driscoll_kraay_vs_linearmodels_and_direct(panel):
     theirs = PanelOLS(frame["log_exports"], frame[list(X)], entity_effects=True, time_effects=True).fit(
         cov_type="kernel", kernel="bartlett", bandwidth=bandwidth)
     check(ours.coef, theirs.params, X, COEF_RTOL)
-    check(ours.se, theirs.std_errors, X, SE_RTOL)
+    # Same kernel and bandwidth; small-sample factors: linearmodels (debiased) N/(N-K), citydip
+    # (pyfixest's DK) T/(T-1) (N-1)/(N-K), K = k + G + T - 1 in both; t(T-1) against t(N-K).
+    factor = np.sqrt(t / (t - 1) * (n - 1) / n)
+    check(ours.se, theirs.std_errors * factor, X, 1e-8)
+    assert ours.df_t == t - 1 and ours.reference == "t"
+    np.testing.assert_allclose(ours.p_value[list(X)], 2 * stats.t.sf(np.abs(ours.statistic[list(X)]), t - 1),
+                               rtol=1e-8, atol=1e-15)
     # Direct: h_t = sum over metros of x~_it e_it; S = sum_t h_t h_t' + sum_{l=1..L} (1 - l/(L+1))
     # sum_t (h_t h_{t-l}' + h_{t-l} h_t'); V = B S B times linearmodels' default scale
     # N/(N - d - k) (debiased=True, d = G + T - 1 effects counted, k = 5).
@@ -379,5 +387,5 @@ def test_driscoll_kraay_vs_linearmodels_and_direct(panel):
         gamma = h[lag:].T @ h[:-lag]
         s += (1 - lag / (bandwidth + 1)) * (gamma + gamma.T)
     bread = np.linalg.inv(xt.T @ xt)
-    cov = n / (n - (g + t - 1) - len(X)) * bread @ s @ bread
+    cov = t / (t - 1) * (n - 1) / (n - (g + t - 1) - len(X)) * bread @ s @ bread
     check(ours.se, se_from(cov), X, SE_RTOL)

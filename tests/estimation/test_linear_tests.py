@@ -129,10 +129,9 @@ def test_between_and_driscoll_kraay_reference_distributions():
     assert between.df_t == panel.cbsa_code.nunique() - len(MAIN) - 1
     np.testing.assert_allclose(between.p_value, 2 * stats.t.sf(np.abs(between.statistic), between.df_t), rtol=1e-8)
     dk = fit(panel, ModelSpec("M3", "ols", "log_exports", MAIN, vcov="driscoll_kraay"))
-    # linearmodels' default (debiased) reference: t(N - K - absorbed effects)
-    n, metros, years = dk.nobs, dk.data.cbsa_code.nunique(), dk.data.year.nunique()
-    assert dk.df_t == n - len(MAIN) - (metros - 1) - (years - 1) - 1
-    np.testing.assert_allclose(dk.p_value, 2 * stats.t.sf(np.abs(dk.statistic), dk.df_t), rtol=1e-8)
+    # the inference rule: Driscoll-Kraay t statistics are referred to t(T - 1)
+    assert dk.df_t == dk.data.year.nunique() - 1 == dk.n_periods - 1
+    np.testing.assert_allclose(dk.p_value, 2 * stats.t.sf(np.abs(dk.statistic), dk.df_t), rtol=1e-8, atol=1e-12)
 
 
 def test_event_study_exposes_sample_and_covariance():
