@@ -22,7 +22,8 @@ def _parser() -> argparse.ArgumentParser:
     v = sub.add_parser("validate", help="read and check every source file; report place-match rates")
     v.add_argument("--report-dir", default="build", help="where to write match_report.csv (default: build/)")
     v.add_argument("--no-match", action="store_true", help="skip place matching")
-    f = sub.add_parser("fetch", help="download the sources with stable official URLs; print steps for the rest")
+    f = sub.add_parser("fetch", help="download every file with a known address (official or a pinned public "
+                                     "copy), verify its sha256; print steps for the rest")
     f.add_argument("--refresh", action="store_true", help="accept a new release whose checksum differs")
     f.add_argument("--only", nargs="*", default=None, help="fetch only these source keys")
     m = sub.add_parser("match", help="match every place record to a CBSA and write the match report")

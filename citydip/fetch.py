@@ -1,11 +1,21 @@
-"""``citydip fetch``: download the published files that have stable official URLs, and say how
-to obtain the others.
+"""``citydip fetch``: download every published file that has a known address, verify it, and
+say where it came from; print manual steps only for files without one.
 
 What fetch knows about a file comes from the source catalogue (:mod:`citydip.sources.registry`:
 folder, file name, and how to obtain it); :func:`source_table` (also ``SOURCES``) derives one
-row per download from it (URL, target folder and file, accepted sha256 hashes, archive
-members). Rows with a ``url`` are downloaded; rows without one are printed as manual steps by
-:func:`manual_instructions`.
+row per download from it (addresses, target folder and file, accepted sha256 hashes, archive
+members). A row has up to two addresses, tried in order (:func:`addresses`):
+
+1. the publisher's direct download address (``url``, "official");
+2. a public copy pinned to a commit (``repo``, ``commit``, ``repo_path``), fetched from
+   ``https://raw.githubusercontent.com/<repo>/<commit>/<path>``, used only with a pinned
+   sha256 (so the bytes are exactly those citydip's readers were checked against).
+
+The first address that delivers bytes passing the checksum wins; a failed or mismatching
+download falls through to the next address (CDP's portal regenerates its CSV exports, so
+its bytes may differ from the pinned ones: the pinned copy is then used). The summary line
+and the fetch registry say which address each file came from. Rows with no address at all
+are printed as manual steps by :func:`manual_instructions`.
 
 Checksums
     * Pinned rows (``sha256`` not empty) must match one of the listed hashes, whether the file
@@ -61,8 +71,9 @@ class Source:
     obtain it. Derived from the catalogue by :func:`source_table`; tests and mirrors may build
     their own rows.
 
-    ``url`` set: ``citydip fetch`` downloads it. ``url`` None: manual steps are printed from
-    ``repo``/``commit``/``repo_path`` (a public copy at a fixed commit) and ``original``.
+    ``url``: the official address; ``repo``/``commit``/``repo_path``: a public copy at a fixed
+    commit (used with a pinned ``sha256``). ``citydip fetch`` downloads a row with either
+    (:func:`addresses`); a row with neither is printed as manual steps from ``original``.
     """
 
     key: str
@@ -81,8 +92,15 @@ class Source:
     note: str = ""
 
     @property
+    def copy_url(self) -> str | None:
+        """The pinned public copy's raw address (None without a copy or without a pinned hash)."""
+        if self.repo and self.commit and self.repo_path and self.sha256:
+            return _raw_github_url(self)
+        return None
+
+    @property
     def downloadable(self) -> bool:
-        return self.url is not None
+        return self.url is not None or self.copy_url is not None
 
     @property
     def is_archive(self) -> bool:
@@ -163,6 +181,7 @@ class FetchResult:
     url: str = ""
     files: tuple[Path, ...] = ()
     bytes: int | None = None
+    origin: str = ""   #: where a downloaded file came from (:data:`OFFICIAL` or a public copy)
 
     @property
     def ok(self) -> bool:
@@ -178,24 +197,48 @@ def manual_sources(table: tuple[Source, ...] | list[Source] | None = None) -> li
     return [s for s in (source_table() if table is None else table) if not s.downloadable]
 
 
+#: Origin label of a file downloaded from the publisher's own address.
+OFFICIAL = "official address"
+
+
+def origin_of_copy(source: Source) -> str:
+    """Origin label of the pinned public copy, e.g. 'public copy GitHub owner/repo@1a2b3c4'."""
+    return f"public copy GitHub {source.repo}@{source.commit[:7]}"
+
+
+def addresses(source: Source, overrides: dict[str, str] | None = None) -> list[tuple[str, str]]:
+    """``(url, origin)`` of every address of ``source``, in the order they are tried: the
+    official URL, then the pinned public copy (see the module docstring). ``overrides``: see
+    :func:`resolve_url` (a key override replaces the first address)."""
+    found = []
+    if source.url is not None:
+        found.append((source.url, OFFICIAL))
+    if source.copy_url is not None:
+        found.append((source.copy_url, origin_of_copy(source)))
+    if not found:
+        raise OptionError(f"{source.key} has no download address; see `citydip fetch` manual steps")
+    out = [(_override(u, overrides), o) for u, o in found]
+    if overrides and source.key in overrides:
+        out[0] = (overrides[source.key], out[0][1])
+    return out
+
+
 def resolve_url(source: Source, overrides: dict[str, str] | None = None) -> str:
-    """The URL to download ``source`` from.
+    """The first URL to download ``source`` from (its official URL, else its pinned copy).
 
     ``overrides`` maps either a source key to a full URL, or a URL prefix to a replacement
     prefix (the longest matching prefix wins), e.g. ``{"https://www2.census.gov/":
     "http://127.0.0.1:8000/census/"}`` for a mirror.
     """
-    if source.url is None:
-        raise OptionError(f"{source.key} has no download URL; see `citydip fetch` manual steps")
-    if not overrides:
-        return source.url
-    if source.key in overrides:
-        return overrides[source.key]
-    prefixes = [p for p in overrides if "://" in p and source.url.startswith(p)]
+    return addresses(source, overrides)[0][0]
+
+
+def _override(url: str, overrides: dict[str, str] | None) -> str:
+    prefixes = [p for p in (overrides or {}) if "://" in p and url.startswith(p)]
     if not prefixes:
-        return source.url
+        return url
     best = max(prefixes, key=len)
-    return overrides[best] + source.url[len(best):]
+    return overrides[best] + url[len(best):]
 
 
 def fetch(
@@ -207,7 +250,7 @@ def fetch(
     base_url_override: dict[str, str] | None = None,
     table: tuple[Source, ...] | list[Source] | None = None,
 ) -> list[FetchResult]:
-    """Download the sources with stable official URLs into ``data_dir``.
+    """Download the sources with a known address (official, or a pinned public copy) into ``data_dir``.
 
     ``sources`` selects rows by key (or a key it had before, :data:`LEGACY_KEYS`) or by folder
     name (default: every downloadable row).
@@ -226,14 +269,14 @@ def fetch(
     registry = _Registry(data_dir)
     results = []
     for source in rows:
-        url = resolve_url(source, base_url_override)
+        where = addresses(source, base_url_override)
         try:
             if source.is_archive:
-                result = _fetch_archive(source, url, data_dir, registry, refresh, progress)
+                result = _fetch_archive(source, where[0][0], data_dir, registry, refresh, progress)
             else:
-                result = _fetch_file(source, url, data_dir, registry, refresh, progress)
+                result = _fetch_file(source, where, data_dir, registry, refresh, progress)
         except FetchError as exc:
-            result = FetchResult(source.key, _target(source, data_dir), FAILED, None, str(exc), url)
+            result = FetchResult(source.key, _target(source, data_dir), FAILED, None, str(exc), where[0][0])
         results.append(result)
     if progress:
         print(format_summary(results, data_dir))
@@ -253,6 +296,8 @@ def format_summary(results: list[FetchResult], data_dir: Path | None = None) -> 
             text += files
             if r.bytes is not None and r.status == DOWNLOADED:
                 text += f" ({_human(r.bytes)})"
+            if r.status == DOWNLOADED and r.origin:
+                text += f" from {r.origin}" + (f" {r.url}" if r.origin == OFFICIAL else "")
             if r.message:
                 text += f"; {r.message}"
         lines.append(text)
@@ -263,16 +308,21 @@ def format_summary(results: list[FetchResult], data_dir: Path | None = None) -> 
 
 
 def manual_instructions(data_dir: Path | None = None, table: tuple[Source, ...] | list[Source] | None = None) -> str:
-    """Step-by-step instructions for every source without a stable official URL.
+    """Step-by-step instructions for every source without a known download address (neither
+    an official URL nor a public copy with a pinned sha256), and where the curated files are.
 
     Paths are shown under ``data_dir`` when given, else under ``<data dir>`` (the folder of
     ``--data-dir`` / ``$CITYDIP_DATA_DIR``).
     """
     rows = manual_sources(table)
     root = str(data_dir) if data_dir is not None else "<data dir>"
-    out = ["These sources have no stable official download address; citydip cannot fetch them.",
-           f"Save each file under {root}/<folder>/ with exactly the file name given, then run "
-           "`citydip validate`.", ""]
+    if any(not s.curated for s in rows):
+        out = ["These sources have no known download address; citydip cannot fetch them.",
+               (f"Save each file under {root}/<folder>/ with exactly the file name given, then run "
+                "`citydip validate`."), ""]
+    else:
+        out = [("Every published file has a download address (official, or a public copy pinned to a commit): "
+                "nothing to obtain by hand."), ""]
     n = 0
     for folder in dict.fromkeys(s.folder for s in rows if not s.curated):
         out.append(f"{folder}/")
@@ -318,15 +368,19 @@ def _select(table: list[Source], names: list[str] | None) -> list[Source]:
             raise OptionError(f"unknown source {name!r}; known: {', '.join(known)}")
         ready = [s for s in hits if s.downloadable]
         if not ready:
-            raise OptionError(f"{name!r} has no stable official URL and cannot be fetched; "
+            raise OptionError(f"{name!r} has no known download address and cannot be fetched; "
                               "`citydip fetch` prints the manual steps for it")
         chosen += [s for s in ready if s not in chosen]
     return [s for s in table if s in chosen]
 
 
 # -- one plain file -------------------------------------------------------------------------------
-def _fetch_file(source: Source, url: str, data_dir: Path, registry: _Registry, refresh: bool,
-                progress: bool) -> FetchResult:
+def _fetch_file(source: Source, where: list[tuple[str, str]], data_dir: Path, registry: _Registry,
+                refresh: bool, progress: bool) -> FetchResult:
+    """One file: already present and matching, or downloaded from the first address whose bytes
+    pass the checksum (``where``: ``(url, origin)`` in order). All failing: one error saying
+    why each address failed."""
+    url = where[0][0]
     target = _target(source, data_dir)
     record = registry.get(source.key)
     recorded = record.get("sha256") if record else None
@@ -344,14 +398,26 @@ def _fetch_file(source: Source, url: str, data_dir: Path, registry: _Registry, r
             return _result(source, url, target, PRESENT, digest, (target,),
                            "sha256 of the existing file recorded")
     part = _cache_path(source, data_dir).with_name(_cache_path(source, data_dir).name + ".part")
-    _download(source, url, part, target, progress)
-    digest = sha256_file(part)
-    _verify(source, url, part, digest, recorded, refresh, registry)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    os.replace(part, target)
-    registry.put(source.key, url=url, path=target, sha256=digest, origin="download")
-    message = "new version recorded" if (recorded and digest != recorded) else replaced
-    return _result(source, url, target, DOWNLOADED, digest, (target,), message)
+    failures = []
+    for url, origin in where:
+        try:
+            _download(source, url, part, target, progress)
+            digest = sha256_file(part)
+            _verify(source, url, part, digest, recorded, refresh, registry)
+        except FetchError as exc:
+            failures.append((origin, str(exc)))
+            continue
+        target.parent.mkdir(parents=True, exist_ok=True)
+        os.replace(part, target)
+        registry.put(source.key, url=url, path=target, sha256=digest, origin="download", source=origin)
+        message = "new version recorded" if (recorded and digest != recorded) else replaced
+        if failures:
+            tried = "; ".join(f"{o} failed" for o, _ in failures)
+            message = "; ".join(m for m in (message, tried) if m)
+        return _result(source, url, target, DOWNLOADED, digest, (target,), message, origin)
+    if len(failures) == 1:
+        raise FetchError(failures[0][1])
+    raise FetchError(" ".join(f"({i}) {o}: {m}" for i, (o, m) in enumerate(failures, 1)))
 
 
 # -- one archive ----------------------------------------------------------------------------------
@@ -392,9 +458,9 @@ def _fetch_archive(source: Source, url: str, data_dir: Path, registry: _Registry
     os.replace(part, cache)
     _remove_stale(record, files, data_dir)
     registry.put(source.key, url=url, path=cache, sha256=digest, origin="download",
-                 members=_hashes(files, data_dir))
+                 members=_hashes(files, data_dir), source=OFFICIAL)
     message = "new version recorded" if (recorded and digest != recorded) else ""
-    return _result(source, url, cache, DOWNLOADED, digest, files, message)
+    return _result(source, url, cache, DOWNLOADED, digest, files, message, OFFICIAL)
 
 
 def _extract(source: Source, url: str, archive: Path, data_dir: Path) -> tuple[Path, ...]:
@@ -571,10 +637,12 @@ class _Registry:
         return self.files.get(key)
 
     def put(self, key: str, *, url: str, path: Path, sha256: str | None, origin: str,
-            members: dict[str, str] | None = None) -> None:
+            members: dict[str, str] | None = None, source: str = "") -> None:
         entry = {"url": url, "path": _rel(path, self.data_dir), "sha256": sha256,
                  "bytes": path.stat().st_size if path.exists() else None, "origin": origin,
                  "recorded": datetime.now(timezone.utc).isoformat(timespec="seconds")}
+        if source:
+            entry["source"] = source  # which address: the official one or a pinned public copy
         if members is not None:
             entry["members"] = members
         self.files[key] = entry
@@ -613,9 +681,9 @@ def _cache_path(source: Source, data_dir: Path) -> Path:
 
 
 def _result(source: Source, url: str, path: Path, status: str, digest: str | None,
-            files: tuple[Path, ...], message: str = "") -> FetchResult:
+            files: tuple[Path, ...], message: str = "", origin: str = "") -> FetchResult:
     size = path.stat().st_size if path.exists() else None
-    return FetchResult(source.key, path, status, digest, message, url, files, size)
+    return FetchResult(source.key, path, status, digest, message, url, files, size, origin)
 
 
 def _raw_github_url(source: Source) -> str:

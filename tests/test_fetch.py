@@ -20,6 +20,8 @@ from citydip.errors import OptionError
 
 BEA = "https://apps.bea.gov/"
 CENSUS = "https://www2.census.gov/"
+GITHUB = "https://raw.githubusercontent.com/"
+CDP = "https://data.cdp.net/"
 CAINC1_PATH = "regional/zip/CAINC1.zip"
 POPEST_2019_PATH = "programs-surveys/popest/datasets/2010-2019/metro/totals/cbsa-est2019-alldata.csv"
 LIST1_2020_PATH = ("programs-surveys/metro-micro/geographies/reference-files/2020/delineation-files/"
@@ -56,7 +58,7 @@ class Server:
         return content
 
     def overrides(self) -> dict[str, str]:
-        return {BEA: f"{self.url}/", CENSUS: f"{self.url}/"}
+        return {BEA: f"{self.url}/", CENSUS: f"{self.url}/", GITHUB: f"{self.url}/github/", CDP: f"{self.url}/cdp/"}
 
     def count(self, path: str) -> int:
         return sum(r == f"/{path}" for r in self.requests)
@@ -307,10 +309,12 @@ def test_sources_select_by_key_or_folder_and_reject_unknown_or_manual(server, da
     assert keys == ["census_popest_cbsa_2019", "census_popest_cbsa_2020", "census_popest_cbsa_2021",
                     "census_popest_county_2000s"]
     assert [s.key for s in F._select(list(F.SOURCES), ["popest_cbsa_2019"])] == ["census_popest_cbsa_2019"]
+    assert [s.key for s in F._select(list(F.SOURCES), ["lowy_gdi"])] == [
+        "lowy_2016", "lowy_2017", "lowy_2019", "lowy_workbook"]  # pinned public copies: downloadable
     with pytest.raises(OptionError, match="unknown source 'nope'"):
         F.fetch(data_dir, sources=["nope"], progress=False)
-    with pytest.raises(OptionError, match="no stable official URL"):
-        F.fetch(data_dir, sources=["lowy_gdi"], progress=False)
+    with pytest.raises(OptionError, match="no known download address"):
+        F.fetch(data_dir, sources=["curated_sister_cities"], progress=False)  # curated: ships with citydip
 
 
 def test_resolve_url_by_prefix_and_by_key():
@@ -336,24 +340,37 @@ def test_progress_prints_a_summary_line_per_file(server, data_dir, capsys):
 
 
 # -- the source table and manual steps ------------------------------------------------------------
-MANUAL_FOLDERS = {"ita_metro_exports_2005_2023", "ita_metro_exports", "lowy_gdi", "wikidata_embassies",
-                  "wikipedia_twincities_hekman", "wikidata_p190_ursino", "climactor", "brookings_metro_monitor",
-                  "brookings_export_monitor"}
+#: Folders whose files have no official address but a public copy pinned to a commit (and its sha256):
+#: downloaded from raw.githubusercontent.com since the copies became fetchable.
+COPY_FOLDERS = {"ita_metro_exports_2005_2023", "ita_metro_exports", "lowy_gdi", "wikidata_embassies",
+                "wikipedia_twincities_hekman", "wikidata_p190_ursino", "climactor", "brookings_metro_monitor",
+                "brookings_export_monitor", "census_cbsa_delineations"}  # the last: the derived 2018 lists
 
 
-def test_manual_instructions_name_every_folder_file_and_origin():
+def test_no_published_file_is_left_to_manual_steps():
     text = F.manual_instructions(Path("/d"))
-    for folder in MANUAL_FOLDERS:
-        assert f"{folder}/" in text
-    for s in F.manual_sources():
-        assert s.filename in text
-        if not s.curated:
-            assert f"/d/{s.folder}/{s.filename}" in text
-            assert s.commit in text and s.repo in text
+    assert "nothing to obtain by hand" in text
+    assert not [s.key for s in F.manual_sources() if not s.curated]
     for s in F.downloadable_sources():
-        assert s.url not in text
+        assert s.filename not in text.split("Curated files")[0]
     for name in ("sister_cities.csv", "network_memberships.csv", "consulate_events.csv", "errata.csv"):
         assert f"{name}: " in text  # curated files: nothing to download
+
+
+def test_manual_instructions_for_a_file_without_an_address():
+    rows = [F.Source("nowhere", "some_folder", "file.csv", "a file nobody hosts", original="https://example.org/page",
+                     sha256=("a" * 64,)),
+            F.Source("copy_unpinned", "some_folder", "copy.csv", "a copy without a pinned hash",
+                     repo="o/r", commit="c" * 40, repo_path="x/copy.csv"),
+            F.Source("pinned", "other", "ok.csv", "a pinned copy", repo="o/r", commit="c" * 40, repo_path="ok.csv",
+                     sha256=("b" * 64,))]
+    text = F.manual_instructions(Path("/d"), table=rows)
+    assert "no known download address" in text and "some_folder/" in text
+    assert "1. file.csv: a file nobody hosts" in text and "original source: https://example.org/page" in text
+    assert "save as: /d/some_folder/file.csv" in text and f"check: sha256 {'a' * 64}" in text
+    # A copy without a pinned sha256 is not fetched: it is a manual step, with its direct link.
+    assert "2. copy.csv" in text and f"https://raw.githubusercontent.com/o/r/{'c' * 40}/x/copy.csv" in text
+    assert "ok.csv" not in text and [s.key for s in F.downloadable_sources(rows)] == ["pinned"]
 
 
 def test_source_table_is_consistent():
@@ -361,14 +378,134 @@ def test_source_table_is_consistent():
     assert len(keys) == len(set(keys))
     for s in F.SOURCES:
         assert all(len(h) == 64 and int(h, 16) >= 0 for h in s.sha256), s.key
-        if s.downloadable:
+        if s.url is not None:
             assert s.url.startswith("https://"), s.key
-            assert not s.repo, s.key
-        elif not s.curated:
-            assert len(s.commit) == 40 and s.repo and s.repo_path, s.key
-    assert {s.folder for s in F.manual_sources()} >= MANUAL_FOLDERS
-    assert {s.folder for s in F.downloadable_sources()} == {"bea_regional", "census_cbsa_delineations",
-                                                            "census_popest"}
+        if s.repo:
+            assert len(s.commit) == 40 and s.repo_path and s.sha256, s.key  # copies are pinned
+        assert s.downloadable or s.curated, s.key
+        if s.downloadable:
+            urls = [u for u, _ in F.addresses(s)]
+            assert all(u.startswith("https://") for u in urls) and len(set(urls)) == len(urls), s.key
+    assert {s.folder for s in F.downloadable_sources() if s.url is None} == COPY_FOLDERS
+    assert {s.folder for s in F.downloadable_sources() if s.url is not None} == {
+        "bea_regional", "census_cbsa_delineations", "census_popest", "cdp_cities"}
+
+
+def test_catalogue_addresses_of_the_new_files():
+    book = F.SOURCES_BY_KEY["lowy_workbook"]
+    assert F.addresses(book) == [(
+        ("https://raw.githubusercontent.com/DataScience-Lin/diplomacy_index_dashboard/"
+         "ce04e0a39bb3fabeecd11e0e0f0d039e2ef14d77/globaldiplomacyindex.xlsx"),
+        "public copy GitHub DataScience-Lin/diplomacy_index_dashboard@ce04e0a")]
+    assert book.sha256 == ("0447197f070e67067de9244fe15173e6d80c750bffee8b332edd6350da0a6e8a",)
+    cdp = F.SOURCES_BY_KEY["cdp_2019"]
+    (official, o1), (copy, o2) = F.addresses(cdp)
+    assert official == "https://data.cdp.net/api/views/542d-zyj8/rows.csv?accessType=DOWNLOAD" and o1 == F.OFFICIAL
+    assert copy == ("https://raw.githubusercontent.com/Open-Earth-Foundation/OpenClimate/"
+                    "822037b737999c397f58b442a5a31e4098dd42e1/harmonize/data/raw/CDP_citywide_emissions_2019/"
+                    "2019_City-wide_Emissions.csv")
+    assert o2 == "public copy GitHub Open-Earth-Foundation/OpenClimate@822037b"
+    for year in range(2016, 2022):
+        row = F.SOURCES_BY_KEY[f"cdp_{year}"]
+        assert row.folder == "cdp_cities" and row.repo_path.endswith("/" + row.filename) and len(row.sha256) == 1
+
+
+# -- official addresses and pinned public copies ----------------------------------------------------
+def _pinned(content: bytes, *, official: bool = True) -> F.Source:
+    return F.Source("made_up", "made_up_folder", "made_up.csv", "made-up file",
+                    url="https://example.org/data/made_up.csv" if official else None, sha256=(sha(content),),
+                    repo="someone/mirror", commit="1" * 40, repo_path="data dir/made_up.csv")
+
+
+def _mirror_overrides(server) -> dict[str, str]:
+    return {"https://example.org/": f"{server.url}/official/", GITHUB: f"{server.url}/github/"}
+
+
+COPY_PATH = f"github/someone/mirror/{'1' * 40}/data%20dir/made_up.csv"
+
+
+def test_a_pinned_public_copy_is_downloaded_and_its_origin_named(server, data_dir, capsys):
+    content = b"city,year\nMade-up,2020\n"
+    server.put(f"github/someone/mirror/{'1' * 40}/data dir/made_up.csv", content)
+    row = _pinned(content, official=False)
+
+    res = F.fetch(data_dir, table=[row], base_url_override=_mirror_overrides(server), progress=True)
+
+    assert [(r.status, r.origin) for r in res] == [("downloaded", "public copy GitHub someone/mirror@1111111")]
+    assert (data_dir / "made_up_folder" / "made_up.csv").read_bytes() == content
+    assert registry(data_dir)["made_up"]["source"] == "public copy GitHub someone/mirror@1111111"
+    assert server.requests == [f"/{COPY_PATH}"]
+    assert "from public copy GitHub someone/mirror@1111111" in capsys.readouterr().out
+
+
+def test_official_address_first_and_the_copy_untouched(server, data_dir):
+    content = server.put("official/data/made_up.csv", b"made-up official bytes\n")
+    server.put(f"github/someone/mirror/{'1' * 40}/data dir/made_up.csv", content)
+
+    res = F.fetch(data_dir, table=[_pinned(content)], base_url_override=_mirror_overrides(server), progress=False)
+
+    assert [(r.status, r.origin) for r in res] == [("downloaded", F.OFFICIAL)]
+    assert server.requests == ["/official/data/made_up.csv"]
+    assert f"from official address {server.url}/official/data/made_up.csv" in F.format_summary(res)
+
+
+def test_official_bytes_that_differ_from_the_pin_fall_back_to_the_copy(server, data_dir):
+    pinned = server.put(f"github/someone/mirror/{'1' * 40}/data dir/made_up.csv", b"the pinned bytes\n")
+    server.put("official/data/made_up.csv", b"a regenerated export with other bytes\n")
+
+    res = F.fetch(data_dir, table=[_pinned(pinned)], base_url_override=_mirror_overrides(server), progress=False)[0]
+
+    assert res.status == "downloaded" and res.origin.startswith("public copy")
+    assert "official address failed" in res.message
+    assert (data_dir / "made_up_folder" / "made_up.csv").read_bytes() == pinned
+    assert server.requests == ["/official/data/made_up.csv", f"/{COPY_PATH}"]
+
+
+def test_every_address_failing_names_each_reason(server, data_dir):
+    server.put("official/data/made_up.csv", b"wrong bytes\n")  # and no copy on the mirror: 404
+
+    res = F.fetch(data_dir, table=[_pinned(b"right bytes\n")], base_url_override=_mirror_overrides(server),
+                  progress=False)[0]
+
+    assert res.status == "failed"
+    assert "(1) official address: checksum mismatch" in res.message
+    assert "(2) public copy GitHub someone/mirror@1111111: could not download" in res.message
+    assert "HTTP 404" in res.message
+    assert not (data_dir / "made_up_folder" / "made_up.csv").exists()
+
+
+def test_a_present_pinned_file_is_not_downloaded_again(server, data_dir):
+    content = b"already here\n"
+    target = data_dir / "made_up_folder" / "made_up.csv"
+    target.parent.mkdir(parents=True)
+    target.write_bytes(content)
+
+    res = F.fetch(data_dir, table=[_pinned(content)], base_url_override=_mirror_overrides(server), progress=False)
+
+    assert [r.status for r in res] == ["present"] and server.requests == []
+
+
+def test_catalogue_rows_of_lowy_workbook_and_cdp_against_a_mirror(server, data_dir, real_data):
+    """The catalogue's own rows (addresses, file names, pins) fetch the published bytes from a
+    local mirror: the Lowy workbook from its pinned copy, a CDP year from the official address,
+    and another CDP year from its pinned copy when the official export differs."""
+    book = F.SOURCES_BY_KEY["lowy_workbook"]
+    server.put(f"github/{book.repo}/{book.commit}/{book.repo_path}",
+               (real_data / "lowy_gdi" / book.filename).read_bytes())
+    cdp16, cdp17 = F.SOURCES_BY_KEY["cdp_2016"], F.SOURCES_BY_KEY["cdp_2017"]
+    server.put("cdp/api/views/dfed-thx7/rows.csv", (real_data / "cdp_cities" / cdp16.filename).read_bytes())
+    server.put("cdp/api/views/kyi6-dk5h/rows.csv", b"Account number,Organization\n1,regenerated\n")
+    server.put(f"github/{cdp17.repo}/{cdp17.commit}/{cdp17.repo_path}",
+               (real_data / "cdp_cities" / cdp17.filename).read_bytes())
+
+    res = run(server, data_dir, sources=["lowy_workbook", "cdp_2016", "cdp_2017"])
+
+    assert {k: (r.status, r.origin.split(" GitHub")[0]) for k, r in res.items()} == {
+        "lowy_workbook": ("downloaded", "public copy"), "cdp_2016": ("downloaded", F.OFFICIAL),
+        "cdp_2017": ("downloaded", "public copy")}
+    for key in res:
+        row = F.SOURCES_BY_KEY[key]
+        assert F.sha256_file(data_dir / row.folder / row.filename) in row.sha256
 
 
 # -- one catalogue ---------------------------------------------------------------------------------

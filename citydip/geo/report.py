@@ -2,8 +2,16 @@
 
 Each source is first reduced to the same columns (``record_id, place, state, lat, lng``)
 by a small preparation function below; the :class:`~citydip.geo.match.PlaceMatcher` does
-the rest. The report lists every record that did not match, with its reason, so that no
-record is lost silently; the summary gives the match rate of each source.
+the rest. A preparation may add ``place_alt`` (a second name, tried when the first does not
+match: CDP's organisation name) and ``note`` (prefixed to ``match_note``: e.g. where a
+state came from). The report lists every record that did not match, with its reason, so
+that no record is lost silently; the summary gives the match rate of each source.
+
+Lowy: the U.S. posts of each edition (2016, 2017, 2019 from the CSVs; 2021 and 2023 from
+the workbook), by ``post_city_corrected`` without a state. CDP: every U.S. row of each
+reporting year (whatever its inventory status), by ``place`` and the row's state, else the
+state its account gives in another year (:func:`citydip.sources.cdp.with_account_states`),
+else the coordinates; record ids are "<year> row <row> (account <number>)".
 """
 
 from __future__ import annotations
@@ -21,7 +29,7 @@ from citydip.errors import MissingSourceError
 from citydip.geo import delineations as dl
 from citydip.geo.crosswalk import titles_to_codes
 from citydip.geo.match import PlaceMatcher
-from citydip.sources import registry, wikidata_p190
+from citydip.sources import cdp, registry, wikidata_p190
 
 REPORT_COLUMNS = ["dataset", "record_id", "place", "state", "reason"]
 
@@ -55,7 +63,7 @@ class DatasetMatch:
         return miss
 
 
-def _std(frame: pd.DataFrame, record_id, place, state=None, lat=None, lng=None) -> pd.DataFrame:
+def _std(frame: pd.DataFrame, record_id, place, state=None, lat=None, lng=None, **extra) -> pd.DataFrame:
     def pick(c, default):
         if c is None:
             return default
@@ -66,6 +74,7 @@ def _std(frame: pd.DataFrame, record_id, place, state=None, lat=None, lng=None) 
         "state": pick(state, "").astype("string").fillna("") if state is not None else "",
         "lat": pd.to_numeric(pick(lat, np.nan), errors="coerce") if lat is not None else np.nan,
         "lng": pd.to_numeric(pick(lng, np.nan), errors="coerce") if lng is not None else np.nan,
+        **{name: pick(c, "").astype("string").fillna("") for name, c in extra.items()},
     })
     return out.reset_index(drop=True)
 
@@ -79,10 +88,23 @@ def _curated(frame: pd.DataFrame) -> pd.DataFrame:
     return _std(frame, "record_id", "us_city", "us_state")
 
 
-def _lowy(frame: pd.DataFrame) -> pd.DataFrame:
-    us = frame[frame["in_united_states"]]
+def _lowy(frame: pd.DataFrame, edition: int | None = None) -> pd.DataFrame:
+    us = frame[frame["in_united_states"] & (frame["vintage"].eq(edition) if edition else True)]
     ids = us["vintage"].astype(str) + " row " + us["source_row"].astype(str)
-    return _std(us, ids, "post_city")
+    return _std(us, ids, "post_city_corrected")
+
+
+def _cdp_all(path: Path) -> pd.DataFrame:
+    """Every CDP year file present next to ``path``, with the states accounts give in other years."""
+    return cdp.with_account_states(cdp.read_all(path.parent.parent, missing="skip"))
+
+
+def _cdp(frame: pd.DataFrame, year: int) -> pd.DataFrame:
+    us = frame[frame["in_united_states"] & frame["reporting_year"].eq(year)]
+    ids = (us["reporting_year"].astype(str) + " row " + us["source_row"].astype(str) + " (account "
+           + us["account_number"].astype(str) + ")")
+    alt = us["organization_place"].where(us["organization_place"].ne(us["place"]), "")
+    return _std(us, ids, "place", "state_filled", lat="lat", lng="lon", place_alt=alt, note=us["state_note"])
 
 
 def _embassies(frame: pd.DataFrame) -> pd.DataFrame:
@@ -120,8 +142,11 @@ PLACE_SOURCES: dict[str, tuple] = {
     "lowy_gdi U.S. posts 2016": ("lowy_2016", _lowy),
     "lowy_gdi U.S. posts 2017": ("lowy_2017", _lowy),
     "lowy_gdi U.S. posts 2019": ("lowy_2019", _lowy),
+    "lowy_gdi U.S. posts 2021": ("lowy_workbook", lambda f: _lowy(f, 2021)),
+    "lowy_gdi U.S. posts 2023": ("lowy_workbook", lambda f: _lowy(f, 2023)),
     "climactor U.S. cities 2020": ("climactor_2020", _climactor),
     "climactor U.S. cities 2022": ("climactor_2022", _climactor),
+    **{f"cdp_cities U.S. rows {y}": (f"cdp_{y}", lambda f, y=y: _cdp(f, y), _cdp_all) for y in cdp.YEARS},
     "wikidata_embassies U.S. missions": ("wikidata_embassies", _embassies),
     "wikipedia_twincities U.S. cities": ("hekman_geocoded", _hekman),
     "wikidata_p190 U.S. nodes": ("wikidata_p190_gexf", _p190_nodes, wikidata_p190.read_gexf_nodes),
@@ -131,13 +156,24 @@ PLACE_SOURCES: dict[str, tuple] = {
 TITLE_SOURCES = {"ita_xlsx": "ita exports 2005-2023 (titles)", "ita_csv": "ita exports 2012-2021 (titles)"}
 
 
-def _read(key: str, data_dir: Path, reader: Callable[[Path], pd.DataFrame] | None = None) -> pd.DataFrame | None:
-    """The source's records, or None when its file is not in the data directory."""
+def _read(key: str, data_dir: Path, reader: Callable[[Path], pd.DataFrame] | None = None,
+          cache: dict | None = None) -> pd.DataFrame | None:
+    """The source's records, or None when its file is not in the data directory. ``cache``
+    keeps what was read (by file and reader) for the other datasets of one :func:`match_all`."""
     source = registry.get(key)
-    try:
-        return (reader or source.reader)(source.path(data_dir, curated_dir()))
-    except MissingSourceError:
+    path = source.path(data_dir, curated_dir())
+    if reader is not None and not path.is_file():
         return None
+    token = (str(path.parent), reader) if reader is not None else (str(path), None)
+    if cache is not None and token in cache:
+        return cache[token]
+    try:
+        frame = (reader or source.reader)(path)
+    except MissingSourceError:
+        frame = None
+    if cache is not None:
+        cache[token] = frame
+    return frame
 
 
 def match_titles(frame: pd.DataFrame, delineations: dict, dataset: str,
@@ -160,6 +196,7 @@ def match_all(data_dir: Path, progress: Callable[[str], None] | None = None,
     say = progress or (lambda _msg: None)
     wanted = (lambda name: True) if datasets is None else (lambda name: name in datasets)
     frames = frames or {}
+    cache: dict = {}
     delineations = dl.load(data_dir)
     matcher = PlaceMatcher(delineations[PANEL_VINTAGE])
     results = []
@@ -173,14 +210,35 @@ def match_all(data_dir: Path, progress: Callable[[str], None] | None = None,
     for dataset, (key, prepare, *reader) in PLACE_SOURCES.items():
         if not wanted(dataset):
             continue
-        frame = frames[key] if key in frames and not reader else _read(key, data_dir, *reader)
+        frame = frames[key] if key in frames and not reader else _read(key, data_dir, *reader, cache=cache)
         if frame is None:
             continue
         say(dataset)
         places = prepare(frame)
-        matched = matcher.match(places, city="place", state="state", lat="lat", lng="lng", dataset=dataset)
-        results.append(DatasetMatch(dataset, matched.records))
+        results.append(DatasetMatch(dataset, _match_places(matcher, places, dataset)))
     return results
+
+
+def _match_places(matcher: PlaceMatcher, places: pd.DataFrame, dataset: str) -> pd.DataFrame:
+    """Match by ``place``; records that fail and have a ``place_alt`` are tried again by it
+    (the note says so); a ``note`` column is prefixed to ``match_note``."""
+    records = matcher.match(places, city="place", state="state", lat="lat", lng="lng", dataset=dataset).records
+    if "place_alt" in places:
+        retry = records["cbsa_code"].eq("") & records["place_alt"].ne("")
+        if retry.any():
+            again = matcher.match(places.loc[retry.to_numpy()].assign(place=places["place_alt"]), city="place",
+                                  state="state", lat="lat", lng="lng", dataset=dataset).records
+            hit = again["cbsa_code"].ne("")
+            again.loc[hit, "match_note"] = ("matched by the organisation name '" + again.loc[hit, "place"] + "'"
+                                            + again.loc[hit, "match_note"].map(lambda n: f"; {n}" if n else ""))
+            again["place"] = places.loc[retry.to_numpy(), "place"]
+            records.loc[again.index[hit.to_numpy()]] = again.loc[hit]
+    if "note" in places:
+        note = places["note"].fillna("")
+        records["match_note"] = [f"{a}; {b}" if a and b else (a or b)
+                                 for a, b in zip(note, records["match_note"].fillna(""))]
+        records["match_note"] = records["match_note"].astype("string")
+    return records
 
 
 def report_frame(results: list[DatasetMatch]) -> pd.DataFrame:

