@@ -24,7 +24,8 @@ engine's estimates are compared with the multiple-estimation syntax's (pyfixest 
 demeaning tolerance 1e-6). Peak memory of one engine run is measured with tracemalloc
 (Python and NumPy allocations; not the buffers pyfixest's compiled demeaning routine keeps
 internally) against the largest demeaned block (one estimation sample's demeaned columns).
-The Markdown table is printed and written atomically to ``--out``.
+The Markdown section is printed and written atomically into ``--out``, replacing its own
+section and keeping the others (``benchmarks/null_test.py`` writes one there too).
 """
 
 from __future__ import annotations
@@ -32,6 +33,7 @@ from __future__ import annotations
 import argparse
 import os
 import platform
+import re
 import statistics
 import sys
 import time
@@ -214,6 +216,17 @@ def table(rows: list[dict], repeats: int, real: bool) -> str:
     return "\n".join(lines) + "\n"
 
 
+def replace_section(document: str, section: str) -> str:
+    """``document`` (Markdown) with the section that starts with ``section``'s first line (a
+    ``## `` heading) replaced by ``section``, or ``section`` appended; the other sections kept."""
+    heading = section.splitlines()[0]
+    parts = [p.rstrip("\n") for p in re.split(r"(?m)^(?=## )", document) if p.strip()]
+    replaced = [section.rstrip("\n") if p.splitlines()[0] == heading else p for p in parts]
+    if heading not in (p.splitlines()[0] for p in parts):
+        replaced.append(section.rstrip("\n"))
+    return "\n\n".join(replaced) + "\n"
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeats", type=int, default=3, help="timed runs per method (default 3)")
@@ -238,7 +251,8 @@ def main(argv: list[str] | None = None) -> int:
     rows = [bench(label, panel, args.repeats, args.loop_subset) for label, panel in panels]
     text = table(rows, args.repeats, real)
     print(text)
-    atomic_write_text(Path(args.out), text)
+    out = Path(args.out)
+    atomic_write_text(out, replace_section(out.read_text() if out.is_file() else "", text))
     return 0
 
 

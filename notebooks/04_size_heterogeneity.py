@@ -33,14 +33,14 @@ from IPython.display import Markdown, display
 
 from citydip.analysis import size
 from citydip.analysis.effects import estimation_sample
-from citydip.estimation.catalogue import CONTROLS, MEASURES
+from citydip.estimation.catalogue import CONTROLS, MEASURES, MODEL_NAMES
 from citydip.estimation.fitting import SIZE_CLASSES
 from citydip.report import notebook, regression_table, term_label
 from citydip.report.figures import size_class_counts_plot
 
 ctx = notebook.start("04_size_heterogeneity")
 est, panel = ctx.estimates, ctx.panel
-M5, M3 = size.M5, "M3 two-way FE"
+M5, M3 = size.M5, MODEL_NAMES["M3"]
 cut = ctx.provenance["size_class_cutoffs_persons"]
 rank_year = ctx.provenance["options"]["rank_year"]
 print(f"{ctx.data_label}: size classes by population in {rank_year} "

@@ -17,13 +17,23 @@
 # Two designs, both with metro and year fixed effects:
 # * **M6, one-year lags**: the two-way fixed-effects model of notebook 03 with each diplomacy
 #   measure lagged one year.
-# * **M6, event studies**: Gardner's two-stage difference-in-differences (`did2s`). Metro and
-#   year effects are estimated on untreated metro-years only; the residual log exports are then
-#   regressed on event-time dummies (years relative to the event, binned at -5 and +5;
-#   reference year -1, so every coefficient is relative to the year before the event). Metros
-#   never treated within the panel are the comparison group; metros treated before they have
-#   two untreated years are left out. Standard errors are clustered by metro. The pre-trend test
-#   is the Wald test that the four lead coefficients (-5 to -2) are all zero.
+# * **M6, event studies**, with two estimators side by side. *did2s* (Gardner's two-stage
+#   difference-in-differences): metro and year effects are estimated on untreated metro-years
+#   only, and the residual log exports are regressed on event-time dummies. *Sun-Abraham*
+#   (pyfixest's saturated event study): one coefficient per cohort and year relative to the
+#   event, each relative to the year before the event (-1), averaged over cohorts with their
+#   shares of the metros observed there; robust to effects that differ across cohorts.
+#   Event time is **not binned**: every year relative to the event has its own coefficient,
+#   and the number of treated metros behind it is shown. The comparison group is **clean**:
+#   metros never treated within the panel, except those with memberships (or ties) on record
+#   that are not dated within the panel years, whose timing is unknown; metros treated before
+#   they have two untreated years are left out too. Standard errors are clustered by metro.
+# * The **pre-trend test** is the Wald test that the leads are all zero, over the leads from -2
+#   back to the last with at least ten treated metros (cluster-robust standard errors of
+#   coefficients resting on one to a few metros are far too small). Its **power** against a
+#   linear pre-trend (Roth 2022) says how large a trend it would miss, and a **sensitivity
+#   analysis** (Rambachan & Roth 2023, relative magnitudes) says how large a violation of
+#   parallel trends after the event would overturn a conclusion.
 #
 # Benchmarks from the literature (different treatments, for orientation only): Nitsch (2007)
 # finds a state visit goes with roughly 8-10% higher exports, short-lived; Head & Ries (2010)
@@ -34,8 +44,8 @@
 from IPython.display import Markdown, display
 
 from citydip.analysis import dynamics as dyn
-from citydip.report import event_study_plot, notebook, regression_table
-from citydip.report.figures import cohort_plot
+from citydip.report import notebook, regression_table
+from citydip.report.figures import cohort_plot, event_paths_plot, honest_plot
 
 ctx = notebook.start("05_dynamics")
 panel, estimates, pretrend = ctx.panel, ctx.estimates, ctx.pretrend.set_index("treatment")
@@ -72,9 +82,9 @@ cohorts, excluded, groups = dyn.event_samples(studies, panel)
 ctx.table(cohorts, "event_cohorts", cell="Who is treated",
           caption=f"Metros first treated in each year, and how many contribute treated years ({ctx.data_label})")
 ctx.table(excluded, "event_excluded", cell="Who is treated",
-          caption=f"Metros left out of the event studies, with the reason ({ctx.data_label})")
+          caption=f"Metros left out of the event studies (treated too early; never-treated metros with undated "
+                  f"memberships or ties, not a clean comparison), with the reason ({ctx.data_label})")
 print("\n".join(dyn.group_sentences(groups)))
-cohorts.pivot(index="first_year", columns="treatment", values="metros").fillna(0).astype(int)
 
 # %%
 fig = cohort_plot(cohorts, excluded, (panel.year.min(), panel.year.max()), {t: dyn.event_name(t) for t in studies})
@@ -85,73 +95,118 @@ fig
 # %% [markdown]
 # ## Event-study estimates and the pre-trend tests
 # Each coefficient is the difference in log exports between treated and comparison metros,
-# k years from the event, relative to the year before it (-1). The leads (k <= -2) should be
-# near zero if treated metros were not already on a different path; the bins at -5 and +5
-# pool all earlier and later years. The table also shows how many treated metros are observed
-# at each event time: the far lags rest on the early cohorts only.
+# k years from the event. Sun-Abraham's are relative to the year before the event (-1); did2s's
+# are relative to the metro's untreated years as a whole (the year -1 is not estimated but
+# drawn at zero), so its leads are not differences from -1 and the two paths may sit at
+# different levels. The leads (k <= -2) should be near zero if treated metros were not already
+# on a different path. The table gives the treated metros and cohorts behind every event time;
+# far leads and lags rest on a few early or late cohorts (pale in the plots, outside the
+# tests).
 
 # %%
-paths = dyn.event_paths(studies, panel)
+paths = dyn.event_paths(studies)
 ctx.table(paths.round(4), "event_study_estimates", cell="Event-study estimates",
-          caption=f"Event-study coefficients (did2s), relative to the year before the event ({ctx.data_label})")
+          caption=f"Event-study coefficients (did2s and Sun-Abraham, event time not binned) with the treated "
+                  f"metros and cohorts behind each event time ({ctx.data_label})")
 tests = dyn.pretrend_table(ctx.pretrend)
 ctx.table(tests.round(4), "pretrend_tests", cell="Event-study estimates",
-          caption=f"Wald tests that all lead coefficients are zero (chi-squared, df = leads) ({ctx.data_label})")
+          caption=f"Wald tests that the lead coefficients are zero (chi-squared, df = leads), over the leads with at "
+                  f"least {studies['network'].min_metros} treated metros and over every lead ({ctx.data_label})")
 tests.round(3)
 
 # %%
-paths.pivot(index="event_time", columns="treatment", values=["estimate", "conf_low", "conf_high"]).round(3)
-
-# %% [markdown]
-# The plots draw the same paths. The open marker is the reference year, fixed at zero.
-
-# %%
-for t, study in studies.items():
-    test = pretrend.loc[t]
-    fig = event_study_plot(study.estimates, ylabel="Log exports relative to t = \N{MINUS SIGN}1 (95% CI)")
-    fig.axes[0].set_xlabel(f"Years relative to the {dyn.event_name(t)}\n(pre-trend Wald test of the "
-                           f"{test.leads} leads: p = {test.p_value:.3f})")
+for t, test in pretrend.iterrows():
+    fig = event_paths_plot(paths[paths.treatment == t], dyn.ESTIMATOR_NAMES, ylabel="Log exports (95% CI)",
+                           xlabel=f"Years relative to the {dyn.event_name(t)} (pre-trend test, did2s, leads "
+                                  f"{test.first_lead:.0f} to -2: p = {test.p_value:.3f})")
     ctx.figure(fig, f"event_study_{t}", cell="Event-study plots",
-               caption=f"Event study around the {dyn.event_name(t)}: did2s, 95% confidence intervals clustered by "
-                       f"metro ({ctx.data_label})")
+               caption=f"Event study around the {dyn.event_name(t)}: did2s and Sun-Abraham, 95% intervals clustered "
+                       f"by metro, treated metros behind each event time ({ctx.data_label})")
     display(fig)
 
 # %% [markdown]
 # ## What the intervals rule in and out
-# A pre-trend test that does not reject is not evidence of parallel trends when the leads are
-# imprecise: the width of the lead intervals says how large a pre-existing trend could go
-# unnoticed. After the event, the average of the coefficients 0 to +5 (with its standard error
-# from the full covariance matrix of the estimates) summarises the response; its interval shows
-# which effect sizes the data can and cannot rule out, set against an 8% benchmark (the lower
-# end of Nitsch's state-visit estimate).
+# After the event, the average of the coefficients 0 to +5 (with its standard error from the
+# full covariance matrix) summarises the response; its interval shows which effect sizes the
+# data can and cannot rule out, set against an 8% benchmark (the lower end of Nitsch's
+# state-visit estimate).
 
 # %%
-summary = dyn.event_study_summary(studies, pretrend)
+summary = dyn.event_study_summary(studies)
 ctx.table(summary.round(4), "event_study_summary", cell="What the intervals rule in and out",
-          caption=f"Pre-trend tests, lead bounds and the average post-event coefficient (0 to +5) ({ctx.data_label})")
+          caption=f"Pre-trend tests, lead bounds and the average post-event coefficient (0 to +5), did2s and "
+                  f"Sun-Abraham ({ctx.data_label})")
 summary.round(3)
+
+# %% [markdown]
+# ## How much would the pre-trend test miss?
+# A pre-trend test that does not reject is not evidence of parallel trends when it has little
+# power (Roth 2022). For a linear trend in the treated metros' exports of a given slope (log
+# points a year), the leads' expected values follow from the estimator itself (each estimator
+# applied to the trend alone), and the Wald test's power from its noncentral chi-squared
+# distribution. The table gives the slopes detected with 50% and 80% probability, the shift of
+# the post-event average such a trend would cause if it continued, and the power against the
+# trend that would fake an 8% effect.
+
+# %%
+power = dyn.power_table(studies)
+ctx.table(power.round(4), "pretrend_power", cell="How much would the pre-trend test miss",
+          caption=f"Power of the pre-trend tests against a linear pre-trend (Roth 2022) ({ctx.data_label})")
+power.round(3)
+
+# %% [markdown]
+# ## How robust are the post-event estimates? (Rambachan & Roth 2023)
+# Relative magnitudes: after the event, the gap between treated and comparison metros' trends
+# may change from year to year by up to Mbar times the largest change between consecutive lead
+# years (Sun-Abraham's coefficients, relative to -1; tested leads). At Mbar = 0 the interval is
+# the conventional one; it widens with Mbar. The breakdown value is the smallest Mbar at which
+# the interval includes zero (0 when the conventional interval already does), and likewise
+# for the 8% benchmark. Intervals are citydip's own conservative construction (see
+# `citydip.estimation.events`), not Rambachan & Roth's conditional test.
+
+# %%
+honest, breakdown = dyn.honest_tables(studies)
+ctx.table(honest.round(4), "honest_intervals", cell="How robust are the post-event estimates",
+          caption=f"Honest 95% intervals (relative magnitudes, Sun-Abraham) over Mbar ({ctx.data_label})")
+ctx.table(breakdown.round(4), "honest_breakdown", cell="How robust are the post-event estimates",
+          caption=f"Breakdown values of Mbar for zero and for an 8% rise (Sun-Abraham) ({ctx.data_label})")
+fig = honest_plot(honest, breakdown, {t: dyn.event_name(t).capitalize() for t in studies}, benchmark=dyn.BENCHMARK)
+ctx.figure(fig, "honest_intervals", cell="How robust are the post-event estimates",
+           caption=f"Honest 95% intervals over Mbar; dashed red: an 8% rise ({ctx.data_label})")
+breakdown.round(3)
 
 # %% [markdown]
 # ## In short
 
 # %%
-print("\n".join(dyn.dynamics_sentences(summary, groups, lags)))
+print("\n".join(dyn.dynamics_sentences(summary, groups, lags, power, breakdown)))
 
 # %% [markdown]
 # ## What the data can and cannot support
-# * The event studies compare metros that join a network (or add a tie) with metros that do
-#   not, net of metro and year effects. They say nothing about metros whose event falls before
-#   the panel or is undated; the counts above show how many of the comparison metros have
-#   memberships or ties on record that the design must treat as untreated; if those had effects
-#   during the panel, they pull the estimated difference towards zero.
-# * A pre-trend test that does not reject, with lead intervals as wide as those printed above,
-#   cannot rule out that treated metros were already on a different path: joining a network is
-#   a choice, and metros may join when their outlook changes.
+# * The event studies compare metros that join a network (or add a tie) with clean comparison
+#   metros. Never-treated metros with memberships or ties on record but undated are left out
+#   (their event may fall in the panel years); treated metros may also hold undated
+#   memberships besides the dated join, which the design cannot see.
+# * A pre-trend test that does not reject, with the power shown above, cannot rule out that
+#   treated metros were already on a different path: joining a network is a choice, and
+#   metros may join when their outlook changes. Trends that the test misses a fifth of the time
+#   would shift the post-event average by more than the effects at stake.
+# * The pre-trend tests are themselves over-sized: on synthetic panels of this size with exactly
+#   parallel trends, the cluster-robust Wald test over a dozen leads rejects at the 5% level in
+#   about half of the panels (the covariance of many leads rests on a few dozen treated metros,
+#   and Sun-Abraham's standard errors are 10-25% too small there). A rejection is weak evidence
+#   of a pre-trend; a non-rejection, given the power above, is weaker evidence of none.
+# * did2s and Sun-Abraham differ in their reference: did2s compares with all of a metro's
+#   untreated years, Sun-Abraham with the year before the event. A dip or a rise in that year
+#   moves the two paths apart.
+# * The sensitivity analysis takes Sun-Abraham's leads as the measure of how far trends can
+#   drift; its intervals are conservative (valid for every bias path in the class, not
+#   optimised), so breakdown values are lower bounds on the robustness of a result.
 # * The one-year lag model changes only the timing of M3. Diplomacy measures change rarely
 #   within a metro, so lagged and current values are nearly the same series: the lag cannot
 #   separate a delayed response from anticipation or from reverse timing.
-# * The far event times (+4, +5) rest on the earliest cohorts only, and the +5 bin pools all
-#   later years; their intervals are the widest.
+# * Far event times rest on the earliest (lags) or latest (leads) cohorts only, a few metros;
+#   their intervals are the widest and their standard errors the least reliable.
 # * "First new sister-city tie in the panel" is an additional tie for most metros, not a first
 #   tie; the sister event study measures the response to one more tie, not to having one.
 # * Like the trade-mission studies in the literature, these are associations around events

@@ -13,17 +13,23 @@
 # sister-city ties and network memberships that have no year, which year to take when sources
 # disagree, which kinds of ties count, how to fill consular posts between the Lowy snapshots,
 # which sending countries to count, whether to fill the documented omissions of the Lowy 2016
-# file, what to do with export values on a different delineation, how to cut size classes, and
-# which years to use. How much do the main estimates move when each choice is made the other way?
+# file, what to do with export values on a different delineation, how to cut size classes,
+# which years to use, and which CDP–ICLEI responses count as participation (every respondent or
+# only disclosed inventories; regional bodies left out or counted for their metro). How much do
+# the main estimates move when each choice is made the other way?
 #
 # Each *variant* is the default panel with exactly one of these choices switched, built from the
 # same inputs (`citydip/panel/variants.py`), so a difference between a variant's estimate and the
 # default's is due to that choice alone. On the default panel and on every variant the main
 # models of notebooks 03 and 04 are fitted again with the library: M1 between, M3 two-way FE
 # (standard errors clustered by metro), M3-CG (consulates general instead of all consular posts),
-# M4 PPML and M5 by size class. An estimate is read as robust to a choice when the variant keeps
-# its sign and its significance at the 5% level; how far it moves is also given in units of the
-# default estimate's standard error.
+# M4 PPML and M5 by size class; and M3-CDP, M3 with the fourth diplomacy measure, CDP–ICLEI
+# participation (`cdp_any`: a local government of the metro reports to CDP–ICLEI in the year),
+# beside the three measures. CDP participation exists for 2016-2021 only, so M3-CDP is fitted
+# on those years (2016-2019 in the 2005-2019 variant; 2016, 2017 and 2019 in the consulate
+# snapshots-only one) and its sample differs from M3's. An estimate is read as robust to a
+# choice when the variant keeps its sign and its significance at the 5% level; how far it moves
+# is also given in units of the default estimate's standard error.
 #
 # A variant can only move an estimate through the data: the first table shows how much each
 # variant changes the panel. At the end come two choices made at estimation rather than in the
@@ -56,7 +62,9 @@ for v in index:
 # ## How each variant changes the panel
 # For each variant: its metro-years, those with an export value, the size of the two-way FE
 # estimation sample, and the metros whose size class differs from the default. Then, per
-# diplomacy measure: its mean over metro-years, the metro-years where it differs from the default
+# diplomacy measure (with CDP participation and the count of reporting local governments,
+# `cdp_cities_reporting`, which only the CDP variants change): its mean over metro-years, the
+# metro-years where it differs from the default
 # panel on the metro-years both have (a missing value where the default has one counts as a
 # difference; metro-years a variant leaves out are in the first table), and the changes
 # between a metro's consecutive observations in the two-way FE sample (what a within-metro
@@ -76,10 +84,11 @@ measures.pivot(index="variant", columns="measure", values=["metro_years_differin
 
 # %% [markdown]
 # ## The main models on every variant
-# The models are the catalogue's specifications, fitted unchanged on each panel. Inputs that a
-# model cannot use (singleton metros, a measure with no change left within metros) are dropped
-# by the library and listed below. The long table has every diplomacy coefficient with its
-# standard error, p-value and 95% interval, its difference from the default estimate, and that
+# The models are the catalogue's specifications and M3-CDP, fitted unchanged on each panel.
+# Inputs that a model cannot use (singleton metros, a measure with no change left within
+# metros) are dropped by the library and listed below. The long table has every diplomacy
+# coefficient with its standard error, p-value and 95% interval, its difference from the
+# default estimate, and that
 # difference in units of the default's standard error.
 
 # %%
@@ -87,8 +96,8 @@ variant_fits = rb.fit_variants(panels)
 long = variant_fits.estimates
 assert rb.matches_stored(long, ctx.estimates), "refitted M3 differs from estimates.csv"
 ctx.table(long.round(5), "robustness_estimates", cell="The main models on every variant",
-          caption=f"Diplomacy coefficients of M1, M3, M3-CG, M4 and M5 on the default panel and each variant, with "
-                  f"the difference from the default estimate ({ctx.data_label})")
+          caption=f"Diplomacy coefficients of M1, M3, M3-CG, M4, M5 and M3-CDP on the default panel and each "
+                  f"variant, with the difference from the default estimate ({ctx.data_label})")
 print(f"Refitted M3 on the default panel equals the stored estimates; {len(variant_fits.fits)} fits "
       f"({len(panels)} panels x {len(rb.MODELS)} models).")
 for n in variant_fits.notes.itertuples():
@@ -153,7 +162,7 @@ else:
     print("No variants: nothing to count (see the first cell).")
 
 # %% [markdown]
-# The same comparison by variant: of the diplomacy coefficients of all five models, how many each
+# The same comparison by variant: of the diplomacy coefficients of all six models, how many each
 # variant estimates, how many change sign or 5% verdict, how many move by at least one default
 # standard error, and the median and largest move (in default standard errors).
 
@@ -161,8 +170,8 @@ else:
 changes = rb.by_variant(long)
 if VARIANTS:
     ctx.table(changes.round(4), "robustness_by_variant", cell="Do the default estimates survive?",
-              caption=f"By panel variant: diplomacy coefficients (M1, M3, M3-CG, M4, M5) that change sign, change "
-                      f"their 5% verdict or move by one default standard error or more ({ctx.data_label})")
+              caption=f"By panel variant: diplomacy coefficients (M1, M3, M3-CG, M4, M5, M3-CDP) that change sign, "
+                      f"change their 5% verdict or move by one default standard error or more ({ctx.data_label})")
 else:
     print("No variants: nothing to compare (see the first cell).")
 changes.round(3)
@@ -220,6 +229,11 @@ rb.anchor_claims(long)
 # * Keeping the sign and the 5% verdict in every variant shows that a result does not hinge on
 #   these construction choices; it does not make an association causal, and it does not address
 #   what all variants share (the same sources, the same metros, the same export measure).
+# * CDP–ICLEI participation is observed in 2016-2021 only, so M3-CDP compares six years (four in
+#   the 2005-2019 variant) and its within-metro changes are metros starting or stopping to report
+#   (counted in the first tables); a year without a report may be a lapse in reporting rather than
+#   in diplomacy. The two CDP variants change only the CDP measures: counting the regional bodies
+#   changes counts but no metro's participation, so it cannot move `cdp_any`'s estimate.
 # * A common price deflator cannot matter in models with year fixed effects (checked above). In
 #   the between regression it can matter only through metros whose export values cover
 #   different years; the size of that difference is printed above.

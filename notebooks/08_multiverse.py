@@ -59,7 +59,7 @@ print(f"Log nominal minus log real exports varies across metros within a year by
 # |---|---|---|
 # | data | the default panel and each robustness variant of notebook 07 | construction choices (undated ties, conflicting years, consulate filling, delineation breaks, size cut-offs, years) |
 # | outcome | log exports; log exports per capita (without controls only) | total exports, or exports scaled by population |
-# | treatment | sister-city ties (active), consular posts, consulates general, city networks joined | the three measures of the panel, and the anchor paper's consulate measure |
+# | treatment | sister-city ties (active), consular posts, consulates general, city networks joined; CDP–ICLEI participation (`cdp_any`: a local government of the metro reports to CDP–ICLEI in the year) | the three measures of the panel, the anchor paper's consulate measure, and a fourth diplomacy measure that exists for 2016-2021 only: its specifications rest on those years (2016-2019 in the 2005-2019 sample), with the three measures as its "other diplomacy" controls; the anchor's claims below concern the anchor's measures and leave it out |
 # | controls | none; population; population + per-capita income; population + real GDP; population + per-capita income + the other diplomacy measures | size, income and output; the last is the joint model of notebook 03 (for consulates general the other measures are sister ties and networks, since consulates general are consular posts) |
 # | fixed effects | metro + year; year; metro | within metros net of the year (notebook 03's M3); across metros within a year (closest to the anchor's comparisons); within metros without year effects (a contrast: the national cycle and inflation are left in) |
 # | sample | all; small, mid-size, large metros; 2005-2019 (the anchor's years); no delineation break (metro-years whose export value follows a different delineation left out; only where the panel has such metro-years) | who and when |
@@ -85,7 +85,7 @@ print(f"Log nominal minus log real exports varies across metros within a year by
 
 # %%
 SAMPLES = mu.samples(panel)  # size classes, 2005-2019, and "no boundary break" only where the panel has breaks
-mv = mu.build_curve(panels, SAMPLES, min_metros=mu.MIN_METROS)
+mv = mu.build_curve(panels, SAMPLES, min_metros=mu.MIN_METROS, cdp=True)  # with CDP participation, 2016-2021
 ctx.table(mu.specifications_table(mv), "multiverse_specifications", cell="The choices", markdown=False,
           caption=f"Every regression of the curve: choices, focal coefficient (and in percent), metro-clustered "
                   f"standard error, t, p-value and 95% interval, observations, clusters, notes, and the "
@@ -222,28 +222,36 @@ claims.claims
 # Specifications are not independent, so counting significant ones says little by itself: under
 # no association at all, many near-identical specifications can be significant together. The
 # curve-level test (Simonsohn et al.) imposes the null of no association in every specification
-# and asks how often a curve as extreme as the observed one arises: metros are resampled with
-# replacement (a metro drawn twice enters as two metros), each specification's estimated effect
-# is removed from its outcome, and the curve is re-estimated. The statistics are the median
-# coefficient and the share of specifications significant at 5% in the direction of that median;
-# p-values are one-sided, (1 + draws at least as extreme) / (1 + draws).
+# and asks how often a curve as extreme as the observed one arises. Its draws are a wild cluster
+# bootstrap by metro with the design held fixed: each specification's model without its treatment
+# (controls and fixed effects only: the null imposed) is fitted, and in every draw its residuals
+# are multiplied by a random sign per metro, the same sign for a metro in every specification, so
+# that the dependence between specifications is kept; each specification is then re-estimated on
+# the drawn outcome. The statistics are the median coefficient, the share of specifications
+# significant at 5% in the direction of the median, and Stouffer's z (each specification's t
+# statistic turned into a standard normal quantile, summed, divided by the square root of their
+# number); each is measured in the direction of its own curve's median, observed and drawn alike.
+# p-values are (1 + draws at least as extreme) / (1 + draws), with 999 draws (none can fall below
+# 0.001), each with its Monte Carlo standard error.
 #
 # The test curve is the default panel with the three measures of the panel (consulates general
 # are a subset of consular posts, so including both would count consulates twice), log exports
 # with every control set, fixed-effect structure and sample, metro-clustered standard errors. The
 # median pools coefficients in different units (per tie, per post, per network), so the share
-# significant is the statistic to read. The number of draws is kept small so the notebook runs
-# in seconds: a p-value cannot fall below 1 / (1 + draws).
+# significant and Stouffer's z are the statistics to read. The main test pools the specifications
+# with year effects (metro + year, year); each structure is also tested on its own, and the
+# metro-only one is never pooled: without year effects the national cycle, trend and inflation
+# stay in nominal exports and meet trending stocks of ties, posts and memberships, and the shocks
+# metros share in a year correlate them, which a bootstrap by metro cannot reproduce.
 
 # %%
-DRAWS = 29
-null = mu.curve_null_test(panel, SAMPLES, draws=DRAWS, seed=NULL_SEED)
+null = mu.curve_null_test(panel, SAMPLES, seed=NULL_SEED)  # 999 wild cluster bootstrap draws, the default
 ctx.table(null.table.round(4), "multiverse_null_test", cell="Is the curve distinguishable from no association?",
-          caption=f"Curve-level bootstrap test under the null of no association ({null.test.draws} draws, seed "
-                  f"{null.test.seed}; default panel, three diplomacy measures, metro-clustered) ({ctx.data_label})")
-print(f"{null.specifications:,} specifications, {null.test.draws} bootstrap draws (seed {null.test.seed}); direction "
-      f"of the observed median: {'positive' if null.test.direction > 0 else 'negative'}")
-null.table.set_index("statistic").round(4)
+          caption=f"Curve-level wild cluster bootstrap test under the null of no association ({null.test.draws} draws, "
+                  f"seed {null.test.seed}; default panel, three diplomacy measures, metro-clustered; specifications "
+                  f"with year effects pooled, then each fixed-effect structure, metro-only apart) ({ctx.data_label})")
+print(f"{null.specifications:,} specifications, {null.test.draws} wild cluster bootstrap draws (seed {null.test.seed})")
+null.table.set_index(["group", "statistic"]).round(4)
 
 # %% [markdown]
 # ## In short
@@ -278,13 +286,17 @@ print("\n".join(mu.findings(mv, null, truth)))
 #   defensible main specification. The choice of control set among size measures, the 2005-2019
 #   window, the delineation breaks, the panel variants and the kind of standard errors are the
 #   arbitrary ones: an answer that moves with them is fragile.
+# * CDP–ICLEI participation (`cdp_any`) exists for 2016-2021 only: its specifications rest on
+#   those six years (four in the 2005-2019 sample) and are not comparable in sample with those of
+#   the other treatments, and its within-metro changes are metros starting or stopping to report
+#   to CDP, which may reflect reporting effort as much as diplomacy.
 # * Specifications resting on a handful of metros (fewer than five, a rule of thumb) are in the
 #   curve like any other, and their clustered standard errors are too optimistic; the summaries
 #   for five or more metros and the figures' axes set them apart. Heteroskedasticity-robust
 #   standard errors ignore that a metro's years are correlated, which is why they are a contrast
 #   only: the gap between their share of significant estimates and the clustered one above shows
 #   how much that correlation matters.
-# * The curve-level test uses a small number of bootstrap draws so that the notebook runs in
-#   seconds; its p-values are coarse (none can be below 1 / (1 + draws); their Monte Carlo
-#   standard errors are printed above) and it covers the default panel, log exports and the
-#   three measures only. Raising `DRAWS` sharpens it at about a tenth of a second per draw.
+# * The curve-level test covers the default panel, log exports and the three measures only; with
+#   999 draws its p-values cannot fall below 0.001 (their Monte Carlo standard errors are in its
+#   table). Its bootstrap treats metros as independent once year effects take out what they share
+#   in a year, which is why the metro-only specifications are tested apart.

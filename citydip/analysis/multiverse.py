@@ -9,7 +9,15 @@ are fewer than ``min_metros`` (``thin``). The summaries (:func:`summary_by_treat
 against ``pyfixest.feols`` (:func:`feols_checks`), the curve-level null test
 (:func:`curve_null_test`) and :func:`findings` (the "In short" sentences) work on its result.
 
-Units: ``coefficient`` in log points of exports per one more tie, post or network (``percent``
+CDP–ICLEI participation (:data:`CDP_TREATMENT`, ``cdp_any``) is a fifth treatment with
+``build_curve(..., cdp=True)`` (notebook 08): the metro has a local government reporting to
+CDP–ICLEI in the year. It exists for 2016–2021 only, so its specifications rest on those years
+(on 2016–2019 in the 2005–2019 sample), and its "other diplomacy" controls are the panel's
+three measures. The anchor's claims concern the three measures of the anchor paper and leave
+it out (:func:`anchor_tables`).
+
+Units: ``coefficient`` in log points of exports per one more tie, post or network, or for
+``cdp_any`` for a year with a reporting local government against one without (``percent``
 = 100 (exp(b) - 1)); shares are fractions of the estimated specifications; counts are
 specifications (regression x inference), regressions or metros as named.
 """
@@ -25,20 +33,26 @@ import pandas as pd
 from citydip.analysis import anchor
 from citydip.analysis.variation import within_variation
 from citydip.estimation.catalogue import MEASURES
+from citydip.estimation.spec import METRO, YEAR
 from citydip.estimation.speccurve import (
     CHOICES,
+    NULL_DRAWS,
     NULL_SEED,
     NullTest,
     size_class_samples,
     spec_curve,
     summarise,
 )
+from citydip.panel.cdp import MEASURE as CDP_MEASURE
 from citydip.report.labels import term_label
 
 DEFAULT = "default"
 OUTCOMES = ("log_exports", "log_exports_per_capita")
 #: Treatments in reporting order: the panel's three measures and the anchor's consulate measure.
 TREATMENTS = ("sister_active", "consular_posts", "consulates_general", "networks_dated")
+#: CDP–ICLEI participation, the treatment ``build_curve(..., cdp=True)`` adds (2016–2021 only;
+#: its "other diplomacy" controls, :data:`CONTROLS`, are the panel's three measures).
+CDP_TREATMENT = CDP_MEASURE
 OTHER = "population + income + other diplomacy"
 CONTROLS = {"none": [], "population": ["log_population"],
             "population + income": ["log_population", "log_per_capita_income"],
@@ -132,12 +146,14 @@ class Multiverse:
 
 def build_curve(panels: Mapping[str, pd.DataFrame], samples: Mapping[str, object], *,
                 min_metros: int = MIN_METROS, fixed_effects: Mapping[str, Sequence[str]] = FIXED_EFFECTS,
-                vcov: Sequence[str] = VCOV) -> Multiverse:
+                vcov: Sequence[str] = VCOV, cdp: bool = False) -> Multiverse:
     """Every specification of notebook 08 on ``panels`` (name -> :func:`prepare`-d panel).
 
     The three measures of the panel are fitted in one curve (each left out of the "other
     diplomacy" controls when it is the treatment), consulates general in a second with
-    :data:`CONSULATES_GENERAL_CONTROLS`; log exports per capita is kept without controls only
+    :data:`CONSULATES_GENERAL_CONTROLS`, and with ``cdp`` CDP participation
+    (:data:`CDP_TREATMENT`) in a third with :data:`CONTROLS` (its specifications use the
+    metro-years where it exists, 2016-2021); log exports per capita is kept without controls only
     (with population controlled it repeats log exports exactly). ``duplicate``: same
     treatment, inference, estimate and standard error (to 1e-9) and N as an earlier
     specification. ``metros_identifying``: :func:`identifying_support`'s ``changing`` under
@@ -146,7 +162,10 @@ def build_curve(panels: Mapping[str, pd.DataFrame], samples: Mapping[str, object
     shared = dict(outcomes=list(OUTCOMES), fixed_effects=dict(fixed_effects), samples=dict(samples), vcov=list(vcov))
     curves = [spec_curve(panels, treatments=list(MEASURES), controls=CONTROLS, **shared),
               spec_curve(panels, treatments="consulates_general", controls=CONSULATES_GENERAL_CONTROLS, **shared)]
-    options = {**curves[0].options, "treatment": list(TREATMENTS)}
+    treatments = [*TREATMENTS, *([CDP_TREATMENT] if cdp else [])]
+    if cdp:
+        curves.append(spec_curve(panels, treatments=CDP_TREATMENT, controls=CONTROLS, **shared))
+    options = {**curves[0].options, "treatment": treatments}
     rank = {d: {o: i for i, o in enumerate(options[d])} for d in CHOICES}
     tidy = pd.concat([c.tidy() for c in curves], ignore_index=True).query(
         "outcome == 'log_exports' or controls == 'none'")
@@ -154,7 +173,7 @@ def build_curve(panels: Mapping[str, pd.DataFrame], samples: Mapping[str, object
             .assign(spec_id=lambda d: np.arange(len(d)), percent=lambda d: 100 * np.expm1(d.coefficient)))
     key = [tidy.treatment, tidy.vcov, tidy.coefficient.round(9), tidy.std_error.round(9), tidy.nobs]
     tidy["duplicate"] = tidy.coefficient.notna() & pd.concat(key, axis=1).duplicated()
-    support = identifying_support(panels, samples, TREATMENTS)
+    support = identifying_support(panels, samples, treatments)
     tidy = tidy.merge(support, on=["data", "sample", "treatment"], how="left", validate="m:1")
     within = tidy.fixed_effects.map(lambda f: "cbsa_code" in fixed_effects[f])
     tidy["metros_identifying"] = np.where(within, tidy.changing, tidy.nonzero)
@@ -336,8 +355,10 @@ class AnchorTables:
 
 
 def anchor_tables(mv: Multiverse, alpha: float = 0.05) -> AnchorTables:
-    """See :class:`AnchorTables` (estimated clustered specifications; size classes as samples)."""
-    treatments, estimated = mv.options["treatment"], mv.estimated
+    """See :class:`AnchorTables` (estimated clustered specifications; size classes as samples;
+    the anchor paper's measures only: CDP participation, :data:`CDP_TREATMENT`, is left out)."""
+    treatments = [x for x in mv.options["treatment"] if x != CDP_TREATMENT]
+    estimated = mv.estimated[mv.estimated.treatment.isin(treatments)]
     signs = anchor.curve_signs(estimated, treatments, mv.min_metros, alpha)
     ranking = anchor.curve_ranking(estimated)
     classes = anchor.curve_size_classes(estimated, treatments, list(size_class_samples()), alpha)
@@ -347,16 +368,21 @@ def anchor_tables(mv: Multiverse, alpha: float = 0.05) -> AnchorTables:
 # -- is the curve distinguishable from no association? --------------------------------------------------------------
 @dataclass
 class CurveTest:
-    """The curve-level null test. ``table``: per statistic its observed value, null median and
-    95th percentile, p-value, and the draws, seed, direction and number of specifications;
-    ``exceeded``: null draws at least as extreme as observed; ``monte_carlo_se``: of the
-    p-values, sqrt(p (1 - p) / draws)."""
+    """The curve-level null test. ``groups``: the test of every group of specifications
+    (:func:`null_groups`); ``test``: that of the first, the main test (the specifications
+    with year effects pooled), which :func:`findings` reports; ``table``: per group and
+    statistic (median estimate, share significant, Stouffer's z) the specifications, the
+    direction of the median, the observed value, null median and 95th percentile, p-value,
+    its Monte Carlo standard error, the draws at least as extreme, and the method, draws and
+    seed; ``exceeded`` and ``monte_carlo_se``: of the main test's median and share (the
+    statistics :func:`findings` words; Stouffer's z and the other groups are in ``table``)."""
 
     test: NullTest
     specifications: int
     table: pd.DataFrame
     exceeded: pd.Series
     monte_carlo_se: pd.Series
+    groups: NullTest | None = None
 
     @property
     def at_floor(self) -> list[str]:
@@ -366,34 +392,53 @@ class CurveTest:
     @property
     def unsettled(self) -> list[str]:
         """Statistics whose p-value lies within two Monte Carlo standard errors of 0.05."""
-        p = self.test.p_values
+        p = (1 + self.exceeded) / (1 + self.test.draws)
         return [k for k in p.index if self.exceeded[k] > 0 and abs(p[k] - 0.05) < 2 * self.monte_carlo_se[k]]
 
 
-def curve_null_test(panel: pd.DataFrame, samples: Mapping[str, object], *, draws: int = 29, seed: int = NULL_SEED,
-                    method: str = "bootstrap", treatments: Sequence[str] = MEASURES,
-                    controls: Mapping = CONTROLS, fixed_effects: Mapping = FIXED_EFFECTS) -> CurveTest:
-    """:meth:`citydip.estimation.speccurve.SpecCurve.null_test` (``draws``, ``method``,
-    ``seed``) of the curve of log exports on ``treatments`` on one panel with every control set,
-    fixed-effect structure and sample, metro-clustered."""
+def null_groups(fixed_effects: Mapping[str, Sequence[str]] = FIXED_EFFECTS) -> dict[str, str]:
+    """The groups of :func:`curve_null_test` (label -> selection of the curve's
+    specifications): first the fixed-effect structures with year effects pooled, the main
+    test; then each structure on its own, the metro-only one (which leaves the national trend
+    and inflation in, against trending stocks of ties, posts and memberships) named as such
+    and never pooled with the others."""
+    with_year = [k for k, cols in fixed_effects.items() if YEAR in cols]
+    groups = {f"pooled ({', '.join(with_year)})": f"fixed_effects in {with_year!r}"} if len(with_year) > 1 else {}
+    for k, cols in fixed_effects.items():
+        groups["metro only" if list(cols) == [METRO] else k] = f"fixed_effects == {k!r}"
+    return groups
+
+
+def curve_null_test(panel: pd.DataFrame, samples: Mapping[str, object], *, draws: int = NULL_DRAWS,
+                    seed: int = NULL_SEED, method: str = "bootstrap", treatments: Sequence[str] = MEASURES,
+                    controls: Mapping = CONTROLS, fixed_effects: Mapping = FIXED_EFFECTS,
+                    groups: Mapping[str, object] | None = None) -> CurveTest:
+    """:meth:`citydip.estimation.speccurve.SpecCurve.null_test` (``draws``, default 999;
+    ``method``, default the wild cluster restricted bootstrap; ``seed``) of the curve of log
+    exports on ``treatments`` on one panel with every control set, fixed-effect structure
+    and sample, metro-clustered, by group (default :func:`null_groups`)."""
     curve = spec_curve(panel, outcomes="log_exports", treatments=list(treatments), controls=controls,
                        fixed_effects=fixed_effects, samples=samples, vcov="CRV1")
-    null = curve.null_test(draws=draws, method=method, seed=seed)
+    null = curve.null_test(draws=draws, method=method, seed=seed,
+                           groups=null_groups(fixed_effects) if groups is None else groups)
     summary = null.summary()
-    table = summary.rename_axis("statistic").reset_index().assign(
-        draws=null.draws, seed=null.seed, direction=null.direction, specifications=len(curve.results))
-    exceeded = (summary.p_value * (1 + null.draws) - 1).round().astype(int)
-    mc = np.sqrt(summary.p_value * (1 - summary.p_value) / null.draws)
-    return CurveTest(null, len(curve.results), table, exceeded, mc)
+    table = summary.reset_index()[["group", "statistic", *summary.columns.drop("group")]].assign(
+        method=null.method, draws=null.draws, seed=null.seed)
+    main = null.group(null.groups.index[0])
+    worded = main.summary().loc[["median_estimate", "share_significant"]]
+    return CurveTest(main, len(curve.results), table, worded.exceeded, worded.monte_carlo_se, null)
 
 
 def synthetic_check(mv: Multiverse, truth: Mapping[str, float], measures: Sequence[str] = MEASURES,
                     fixed_effects: str = "metro + year", sample: str = "all") -> pd.DataFrame:
     """On a synthetic panel (true effects in ``truth``: provenance's ``synthetic_truth``), per
     measure: the true coefficient, the median of the estimated clustered specifications with
-    ``fixed_effects`` on ``sample``, and the share of their 95% intervals covering the truth."""
+    ``fixed_effects`` on ``sample``, and the share of their 95% intervals covering the truth.
+    CDP participation (:data:`CDP_TREATMENT`) has true effect 0 when the synthetic panel's
+    ``beta_cdp`` (per reporting local government) is 0, as by default, else none (NaN)."""
     true = {"sister_active": truth["beta_sister"], "consular_posts": truth["beta_consulate"],
-            "networks_dated": truth["beta_network"]}
+            "networks_dated": truth["beta_network"],
+            CDP_TREATMENT: 0.0 if truth.get("beta_cdp", 0.0) == 0 else np.nan}
     est = mv.estimated
     part = est[(est.fixed_effects == fixed_effects) & (est["sample"] == sample)]
     rows = []
@@ -462,7 +507,7 @@ def findings(mv: Multiverse, null: CurveTest, truth: Mapping[str, float] | None 
         + (f"; too few draws to tell on which side of 0.05 the p-value of {' and '.join(unsettled)} lies"
            if unsettled else "") + ".")
     if truth is not None:
-        check = synthetic_check(mv, truth)
+        check = synthetic_check(mv, truth, [m for m in (*MEASURES, CDP_TREATMENT) if m in mv.options["treatment"]])
         lines.append("Synthetic check, true coefficient vs median of the metro + year specifications on all "
                      "metro-years (share of their 95% intervals covering it): " + "; ".join(
                          f"{term_label(r.measure)} {r.true:.3f} vs {r.median_estimate:.3f} ({r.coverage:.0%})"

@@ -10,6 +10,13 @@ on every panel (:func:`fit_variants`), compare each estimate with the default pa
 (:func:`anchor_pattern`), and check two estimation-side choices on the default panel
 (:func:`estimation_side_checks`). :func:`findings` words the results for the "In short" cell.
 
+CDP–ICLEI participation (:data:`CDP`, ``cdp_any``) is the fourth diplomacy measure. It exists
+for 2016–2021 only, so it enters the catalogue's models nowhere (they use 2005–2021); here it
+has its own model, M3-CDP (:data:`CDP_MODEL`: M3 with ``cdp_any`` beside the three measures,
+hence fitted on 2016–2021), fitted on every panel with the others and compared like them
+(:data:`COMPARED`); :func:`variant_measures` also shows how each variant changes
+``cdp_any`` and ``cdp_cities_reporting`` (:data:`PANEL_MEASURES`).
+
 Units: coefficients in log points of exports per one more tie, post or network (M4: of the
 export level, PPML); ``shift_in_default_se`` is a difference from the default estimate divided
 by the default estimate's standard error; counts are metro-years, metros or coefficients as
@@ -35,15 +42,25 @@ from citydip.analysis.variation import within_variation
 from citydip.estimation import fit
 from citydip.estimation.catalogue import CONTROLS, MEASURES, MODEL_NAMES, catalogue
 from citydip.estimation.fitting import SIZE_CLASSES
+from citydip.estimation.spec import ModelSpec
+from citydip.panel.cdp import MEASURE as CDP
 from citydip.report.labels import base_term, term_label
 from citydip.report.tables import significance_stars
 
 #: Name of the default panel among the panels.
 DEFAULT = "default"
-#: The models refitted on every panel: key -> catalogue name.
-MODELS = {k: MODEL_NAMES[k] for k in ("M1", "M3", "M3-CG", "M4", "M5")}
-#: Diplomacy measures compared across panels.
+#: M3 with CDP–ICLEI participation beside the three measures: two-way FE on the years the CDP
+#: measure exists (2016–2021; rows where it is missing are left out), metro-clustered.
+CDP_MODEL = ModelSpec("M3-CDP two-way FE, with CDP-ICLEI reporting (2016-2021)", "ols", "log_exports",
+                      (*MEASURES, CDP, *CONTROLS), description="metro and year effects, 2016-2021")
+#: The models refitted on every panel: key -> catalogue name (M3-CDP: :data:`CDP_MODEL`).
+MODELS = {**{k: MODEL_NAMES[k] for k in ("M1", "M3", "M3-CG", "M4", "M5")}, "M3-CDP": CDP_MODEL.name}
+#: Diplomacy measures of the catalogue's models (the panel's three and consulates general).
 DIPLOMACY = (*MEASURES, "consulates_general")
+#: Diplomacy measures whose coefficients are compared across panels: with CDP participation.
+COMPARED = (*DIPLOMACY, CDP)
+#: Measures whose change by each variant :func:`variant_measures` shows: with the CDP count.
+PANEL_MEASURES = (*COMPARED, "cdp_cities_reporting")
 KEY = ["cbsa_code", "year"]
 #: Columns the two-way FE model M3 needs (its estimation sample drops rows missing any).
 FE_COLUMNS = ["log_exports", *MEASURES, *CONTROLS]
@@ -84,7 +101,7 @@ def variant_samples(panels: Mapping[str, pd.DataFrame], descriptions: Mapping[st
     return pd.DataFrame(rows)
 
 
-def variant_measures(panels: Mapping[str, pd.DataFrame], measures: Sequence[str] = DIPLOMACY,
+def variant_measures(panels: Mapping[str, pd.DataFrame], measures: Sequence[str] = PANEL_MEASURES,
                      default: str = DEFAULT) -> pd.DataFrame:
     """Per panel and measure: the mean over metro-years; the metro-years whose value differs
     from the default panel's, on the metro-years both panels have (a missing value where the
@@ -117,12 +134,17 @@ class VariantFits:
     notes: pd.DataFrame
 
 
+def model_specs() -> dict[str, ModelSpec]:
+    """The catalogue's models and :data:`CDP_MODEL`, by name."""
+    return {s.name: s for s in (*catalogue(), CDP_MODEL)}
+
+
 def fit_variants(panels: Mapping[str, pd.DataFrame], models: Mapping[str, str] = MODELS,
-                 measures: Sequence[str] = DIPLOMACY, default: str = DEFAULT) -> VariantFits:
-    """Fit each model of ``models`` (key -> name in :func:`citydip.estimation.catalogue.catalogue`)
-    unchanged on each panel (warnings silenced: the notes keep what was dropped, except
-    missing-value and between-regression notes)."""
-    specs = {s.name: s for s in catalogue()}
+                 measures: Sequence[str] = COMPARED, default: str = DEFAULT) -> VariantFits:
+    """Fit each model of ``models`` (key -> name in :func:`citydip.estimation.catalogue.catalogue`,
+    or :data:`CDP_MODEL`) unchanged on each panel (warnings silenced: the notes keep what was
+    dropped, except missing-value and between-regression notes)."""
+    specs = model_specs()
     fits, rows, notes = {}, [], []
     for name, frame in panels.items():
         for key, model in models.items():
@@ -138,7 +160,7 @@ def fit_variants(panels: Mapping[str, pd.DataFrame], models: Mapping[str, str] =
                        pd.DataFrame(notes, columns=["variant", "model", "note"]))
 
 
-def compare_to_default(tidy: pd.DataFrame, measures: Sequence[str] = DIPLOMACY, default: str = DEFAULT
+def compare_to_default(tidy: pd.DataFrame, measures: Sequence[str] = COMPARED, default: str = DEFAULT
                        ) -> pd.DataFrame:
     """The diplomacy coefficients (terms whose base term is in ``measures``) of a tidy table with
     ``variant`` and ``model_key`` columns, with the default panel's estimate of the same model
@@ -175,7 +197,8 @@ def _texts(frame: pd.DataFrame) -> pd.Series:
                      index=frame.index, dtype=object)
 
 
-def wide_view(estimates: pd.DataFrame, order: Sequence[str], models: Sequence[str] = ("M1", "M3", "M3-CG", "M4"),
+def wide_view(estimates: pd.DataFrame, order: Sequence[str],
+              models: Sequence[str] = ("M1", "M3", "M3-CG", "M4", "M3-CDP"),
               default: str = DEFAULT) -> pd.DataFrame:
     """One row per panel (in ``order``), one column ``"<model key>: <measure label>"`` per
     coefficient of ``models`` (in the default panel's term order), cells
@@ -358,7 +381,9 @@ def findings(estimates: pd.DataFrame, side: SideChecks, models: Sequence[str] = 
     lines = []
     if variants:
         counts = survival_counts(estimates, alpha, default)
-        for x in counts[counts.model_key.isin(["M1", "M3", "M3-CG", "M4"])].itertuples():
+        focus = counts.model_key.isin(["M1", "M3", "M3-CG", "M4"]) | ((counts.model_key == "M3-CDP")
+                                                                     & (counts.term == CDP))
+        for x in counts[focus].itertuples():
             lines.append(f"{x.model_key}, {term_label(x.term)}: default {x.default_estimate:+.4f} (p "
                          f"{fmt_p(x.default_p)}); across {x.estimated} variants {x.min_estimate:+.4f} to "
                          f"{x.max_estimate:+.4f}; sign kept in {x.same_sign}, 5% verdict kept in "
@@ -399,6 +424,10 @@ def findings(estimates: pd.DataFrame, side: SideChecks, models: Sequence[str] = 
             lines.append(f"{key} on this panel: " + "; ".join(
                 f"{term_label(t)} {base.loc[(key, t)].estimate:+.4f} (p {fmt_p(base.loc[(key, t)].p_value)})"
                 for t in MEASURES))
+        if ("M3-CDP", CDP) in base.index:
+            c = base.loc[("M3-CDP", CDP)]
+            lines.append(f"M3-CDP on this panel (2016-2021, {int(c.nobs):,} metro-years): {term_label(CDP)} "
+                         f"{c.estimate:+.4f} (p {fmt_p(c.p_value)}).")
     absorbed = "absorbed by the year effects" if side.absorbed else "NOT fully absorbed"
     lines.append(f"Real instead of nominal exports (M3): largest change in a coefficient {side.coef_gap:.1e}, in a "
                  f"standard error {side.se_gap:.1e}; the common deflator is {absorbed}. In M1, without year effects, "

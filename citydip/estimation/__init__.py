@@ -1,5 +1,5 @@
-"""Estimation: a catalogue of fixed-effects models fitted with pyfixest, statsmodels and
-linearmodels (reference implementations), returning tidy tables (see :mod:`citydip.estimation.catalogue`)."""
+"""Estimation: a catalogue of fixed-effects models fitted with pyfixest and statsmodels,
+returning tidy tables (see :mod:`citydip.estimation.catalogue`)."""
 
 from citydip.estimation.fitting import EstimationWarning, fit
 from citydip.estimation.results import TIDY_COLUMNS, FitResult

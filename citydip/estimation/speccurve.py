@@ -19,7 +19,7 @@ The user declares choice sets; every combination is one specification::
     curve.tidy()                     # one row per specification
     curve.summary()                  # median estimate, shares positive and significant
     plot_curve(curve, "curve.png")   # citydip.report.speccurve_plot: estimates over the choice indicators
-    curve.null_test(draws=500)       # is the curve as a whole distinguishable from the null?
+    curve.null_test().summary()      # is the curve as a whole distinguishable from the null? (999 draws)
 
 Choice sets:
 
@@ -47,6 +47,12 @@ residual degrees of freedom, treatment varying within a single cluster under CRV
 numerics, and the few places where they are more exact than ``feols``'s defaults, are in
 :mod:`citydip.estimation.speccurve_engine`.
 
+Curve-level inference (:meth:`SpecCurve.null_test`, Simonsohn et al.'s joint test: median
+estimate, share significant in the dominant direction, Stouffer's z) draws the null by a wild
+cluster restricted bootstrap with the design held fixed, so that every draw is a matrix
+product (:func:`citydip.estimation.speccurve_engine.wild_draws`); :func:`concat_curves` joins
+curves fitted on the same data (treatments with their own control sets) into one to test.
+
 Units: ``coefficient``, ``std_error`` and the interval are in units of the outcome per unit
 of the treatment (log points per tie, post or network for ``log_exports``); ``t`` is the
 t statistic, ``p_value`` two-sided; ``nobs`` counts metro-years.
@@ -73,10 +79,17 @@ RESULTS = ("coefficient", "std_error", "t", "p_value", "conf_low", "conf_high", 
            "note")
 #: Variance estimators and their accepted aliases.
 VCOV_ALIASES = {"CRV1": "CRV1", "cluster": "CRV1", "hetero": "hetero", "HC1": "hetero", "iid": "iid"}
-#: Null-test methods (see :meth:`SpecCurve.null_test`).
-NULL_METHODS = ("bootstrap", "permutation")
-#: Default seed of the null test.
+#: Null-test methods (see :meth:`SpecCurve.null_test`): the wild cluster restricted bootstrap
+#: (default), permutation of treatment paths across metros, and the previous resampling of metros.
+NULL_METHODS = ("bootstrap", "permutation", "resample")
+#: Default seed and number of draws of the null test.
 NULL_SEED = 20250101
+NULL_DRAWS = 999
+#: Statistics of the null test: median estimate, share significant in the dominant direction,
+#: Stouffer's z.
+NULL_STATISTICS = ("median_estimate", "share_significant", "stouffer_z")
+#: A null statistic within this of the observed one counts as at least as extreme (ties).
+NULL_TIE_TOL = 1e-12
 
 Sample = None | str | Callable[[pd.DataFrame], object] | Sequence[bool] | np.ndarray
 
@@ -129,6 +142,41 @@ def spec_curve(data: pd.DataFrame | Mapping[str, pd.DataFrame], *, outcomes: str
                      estimates.demeaned_bytes, estimates.largest_block_bytes)
 
 
+def concat_curves(curves: Sequence[SpecCurve]) -> SpecCurve:
+    """One curve of several fitted on the same data sets with the same settings (for example,
+    treatments that take different control sets): specifications in order, ``spec_id``
+    renumbered, options merged in order of appearance. Data sets of the same name must be the
+    same panels, and samples of the same label the same rows."""
+    curves = list(curves)
+    if not curves:
+        raise OptionError("concat_curves: no curves")
+    first = curves[0].design
+    frames, masks, options = dict(first.frames), {k: dict(v) for k, v in first.masks.items()}, {}
+    rows, models, notes = [], [], {}
+    for curve in curves:
+        d = curve.design
+        if (d.settings, d.time, curve.alpha) != (first.settings, first.time, curves[0].alpha):
+            raise OptionError("concat_curves: the curves differ in their settings, period column or alpha")
+        for name, frame in d.frames.items():
+            if name in frames and frames[name] is not frame and not frames[name].equals(frame):
+                raise OptionError(f"concat_curves: two different data sets are named {name!r}")
+            frames.setdefault(name, frame)
+            for label, mask in d.masks[name].items():
+                if label in masks.setdefault(name, {}) and not np.array_equal(masks[name][label], mask):
+                    raise OptionError(f"concat_curves: sample {label!r} selects different rows of {name!r}")
+                masks[name].setdefault(label, mask)
+        for key, values in curve.options.items():
+            options.setdefault(key, [])
+            options[key] += [v for v in values if v not in options[key]]
+        notes.update({len(models) + i: note for i, note in d.control_notes.items()})
+        rows += d.rows
+        models += d.models
+    design = _Design(frames, masks, options, rows, models, first.settings, first.time, first.alpha, notes)
+    results = pd.concat([c.results for c in curves], ignore_index=True).assign(spec_id=lambda r: np.arange(len(r)))
+    return SpecCurve(results, options, curves[0].alpha, design, sum(c.n_samples for c in curves),
+                     sum(c.demeaned_bytes for c in curves), max(c.largest_block_bytes for c in curves))
+
+
 # -- results -----------------------------------------------------------------------------------------
 @dataclass
 class SpecCurve:
@@ -158,45 +206,137 @@ class SpecCurve:
         columns ``by``. Shares are over the estimated specifications."""
         return summarise(self.results, self.alpha, by)
 
-    def null_test(self, draws: int = 500, method: str = "bootstrap", seed: int = NULL_SEED) -> "NullTest":
-        """Inference on the whole curve under the null of no effect in any specification.
+    def null_test(self, draws: int | None = None, method: str = "bootstrap", seed: int = NULL_SEED,
+                  groups: Mapping[str, object] | None = None) -> NullTest:
+        """Curve-level inference (Simonsohn, Simmons & Nelson 2020): is the curve as a whole
+        distinguishable from what the same specifications give under the null of no effect in
+        any of them? ``draws`` defaults to :data:`NULL_DRAWS` (999).
 
-        ``bootstrap`` (Simonsohn et al.'s method): the null is imposed by removing each
-        specification's estimated effect from its outcome (``y - b x``); metros (clusters) are
-        resampled with replacement, a metro drawn twice entering as two metros (its
-        fixed-effect and cluster ids relabelled), and the curve is re-estimated. For least
-        squares this equals re-estimating on the resampled data and subtracting the observed
-        estimate, which is how it is computed. ``permutation``: each draw permutes the
-        treatments' metro paths across metros (year by year, the same permutation for every
-        treatment and data set), leaving outcomes and controls in place.
+        Statistics (:data:`NULL_STATISTICS`), per group of specifications: the median estimate;
+        the share of specifications significant at ``alpha`` in the dominant direction (the
+        sign of the median); and Stouffer's z, ``sum_s z_s / sqrt(S)`` with ``z_s =
+        Phi^-1(F_t(t_s))`` the specification's t statistic turned into a standard normal
+        quantile through its own t distribution (positive for positive estimates). Each is
+        tested in the dominant direction of its own curve, observed or drawn (the median's
+        absolute value, the share in the direction of the median, z times the sign of the
+        median): the direction is read off the data, so that a test in the observed direction
+        only would reject a true null about twice as often as nominal. p-values are ``(1 +
+        #{draws at least as extreme}) / (1 + draws)``; :meth:`NullTest.summary` gives them with
+        their Monte Carlo standard errors. A specification a draw cannot estimate counts as not
+        significant, with z = 0.
 
-        Statistics: the median estimate and the share of specifications significant at
-        ``alpha`` in the direction of the observed median. p-values are one-sided in that
-        direction, ``(1 + #{null >= observed}) / (1 + draws)``. Deterministic given ``seed``.
+        ``method`` (:data:`NULL_METHODS`):
+
+        * ``"bootstrap"`` (default): the wild cluster restricted bootstrap with the design
+          held fixed (:func:`citydip.estimation.speccurve_engine.wild_draws`). Each
+          specification's null is imposed by its restricted model (the outcome on the controls
+          and fixed effects, without the treatment): draw d's outcome is the restricted fit plus
+          the restricted residuals times a Rademacher sign per cluster (metro), the same sign
+          for a metro in every specification, sample and data set of the draw, so that the
+          dependence between specifications is kept. Coefficients and cluster scores are linear
+          in the signs: the projection of each specification is computed once and every draw
+          is a matrix product. Standard errors are re-computed in each draw by the
+          specification's own estimator (CRV1 by metro, HC1 or iid), and t against the same
+          t distribution as observed.
+        * ``"permutation"``: each draw permutes the treatments' metro paths across metros (year
+          by year, the same permutation for every treatment and data set), leaving outcomes and
+          controls in place, and re-estimates the curve.
+        * ``"resample"`` (the previous default, kept for comparison): metros are resampled with
+          replacement (a metro drawn twice enters as two, its fixed-effect and cluster ids
+          relabelled), the curve is re-estimated (re-demeaned) in every draw and the observed
+          estimate subtracted (``y - b x`` imposes the null for least squares).
+
+        ``groups``: the groups of specifications tested, each on its own: a mapping of labels
+        to selections of the rows of :attr:`results` (a :meth:`pandas.DataFrame.eval`
+        expression, a boolean array, a callable taking the results, or None for all). By
+        default (:func:`default_groups`) specifications with year effects are pooled, and
+        those with metro-only fixed effects (the national trend and any trend in prices or
+        stocks left in, and with it a correlation across metros the metro bootstrap cannot
+        reproduce) are reported separately, as are any others without year effects. Only
+        specifications the observed curve estimated enter. Deterministic given ``seed`` (and
+        independent of the number of threads: BLAS runs single-threaded).
         """
-        return null_test(self, draws=draws, method=method, seed=seed)
+        return null_test(self, draws=NULL_DRAWS if draws is None else draws, method=method, seed=seed,
+                         groups=groups)
 
 
 @dataclass
 class NullTest:
-    """Curve-level test. ``observed`` and each row of ``null`` hold the median estimate and
-    the share significant in the ``direction`` (+1 or -1) of the observed median; ``p_values``
-    the one-sided p-values of both."""
+    """Curve-level test (:meth:`SpecCurve.null_test`). ``groups``: per group (index) the
+    number of specifications and the ``direction`` (+1 or -1) of its observed median;
+    ``observed``: per group the statistics (:data:`NULL_STATISTICS`: the median and Stouffer's
+    z signed, the share significant in the direction of the median); ``null``: the same per
+    draw (rows), one column per group and statistic, each draw in its own direction."""
 
     method: str
     draws: int
     seed: int
-    direction: int
-    observed: pd.Series
+    alpha: float
+    groups: pd.DataFrame
+    observed: pd.DataFrame
     null: pd.DataFrame
-    p_values: pd.Series
+
+    @property
+    def direction(self) -> pd.Series:
+        """Per group, the sign of the observed median (+1 or -1)."""
+        return self.groups["direction"]
+
+    def _directed(self) -> tuple[pd.DataFrame, pd.DataFrame]:
+        """The test statistics, larger being more extreme: per curve (observed, or a draw) its
+        statistics in its own dominant direction (the sign of its median)."""
+        def directed(median, share, z):
+            sign = np.where(median >= 0, 1.0, -1.0)
+            return np.abs(median), share, sign * z
+
+        observed = pd.DataFrame(dict(zip(NULL_STATISTICS, directed(*(self.observed[s].to_numpy()
+                                                                      for s in NULL_STATISTICS)))),
+                                index=self.observed.index)
+        null = self.null.copy()
+        for g in self.groups.index:
+            for s, values in zip(NULL_STATISTICS, directed(*(self.null[(g, s)].to_numpy() for s in NULL_STATISTICS))):
+                null[(g, s)] = values
+        return observed, null
+
+    @property
+    def exceeded(self) -> pd.DataFrame:
+        """Per group and statistic, the draws at least as extreme as observed."""
+        observed, null = self._directed()
+        limit = observed.stack(future_stack=True).reindex(null.columns) - NULL_TIE_TOL
+        counts = null.ge(limit, axis=1).sum()
+        return counts.unstack().reindex(index=self.groups.index, columns=list(NULL_STATISTICS)).astype(int)
+
+    @property
+    def p_values(self) -> pd.DataFrame:
+        """Per group and statistic, ``(1 + exceeded) / (1 + draws)``."""
+        return (1 + self.exceeded) / (1 + self.draws)
+
+    def group(self, label: str) -> NullTest:
+        """The test of one group."""
+        if label not in self.groups.index:
+            raise OptionError(f"null test: no group {label!r} (groups: {list(self.groups.index)})")
+        return NullTest(self.method, self.draws, self.seed, self.alpha, self.groups.loc[[label]],
+                        self.observed.loc[[label]], self.null[[label]])
 
     def summary(self) -> pd.DataFrame:
-        """One row per statistic: observed value, null median and 95th percentile (in the
-        direction of the effect), p-value."""
-        sign = pd.Series([self.direction, 1.0], index=self.null.columns)
-        return pd.DataFrame({"observed": self.observed, "null_median": self.null.median(),
-                             "null_p95": self.null.mul(sign).quantile(0.95).mul(sign), "p_value": self.p_values})
+        """One row per statistic (and group; index ``statistic``, Stouffer's as
+        ``"stouffer_z"``): the group and its specifications, the direction of its median, the
+        observed value, the null's median, the null's 95th percentile of the test statistic
+        (in each draw's own direction, given the observed direction's sign), the p-value, its
+        Monte Carlo standard error ``sqrt(p (1 - p) / draws)`` and the draws at least as
+        extreme as observed."""
+        _, directed = self._directed()
+        exceeded, p = self.exceeded, self.p_values
+        rows = []
+        for g in self.groups.index:
+            for s in NULL_STATISTICS:
+                sign = 1.0 if s == "share_significant" else float(self.direction[g])
+                rows.append({"statistic": s, "group": g, "specifications": int(self.groups.loc[g, "specifications"]),
+                             "direction": int(self.direction[g]), "observed": self.observed.loc[g, s],
+                             "null_median": self.null[(g, s)].median(),
+                             "null_p95": sign * directed[(g, s)].quantile(0.95), "p_value": p.loc[g, s],
+                             "monte_carlo_se": float(np.sqrt(p.loc[g, s] * (1 - p.loc[g, s]) / self.draws)),
+                             "exceeded": int(exceeded.loc[g, s])})
+        return pd.DataFrame(rows).set_index("statistic")
 
 
 def summarise(results: pd.DataFrame, alpha: float = 0.05, by: str | Sequence[str] | None = None) -> pd.DataFrame:
@@ -363,6 +503,12 @@ def _check_columns(frame: pd.DataFrame, name: str, needed: Sequence[str]) -> Non
 
 
 def _sample_mask(frame: pd.DataFrame, data: str, label: str, rule: Sample) -> np.ndarray:
+    return _selection(frame, rule, f"sample {label!r} on data {data!r}")
+
+
+def _selection(frame: pd.DataFrame, rule: Sample, what: str) -> np.ndarray:
+    """Rows of ``frame`` a selection rule keeps (``None``: all; a :meth:`pandas.DataFrame.eval`
+    expression; a callable; a boolean array), as a boolean mask; errors name ``what``."""
     if rule is None:
         return np.ones(len(frame), bool)
     try:
@@ -372,16 +518,15 @@ def _sample_mask(frame: pd.DataFrame, data: str, label: str, rule: Sample) -> np
             result = rule(frame)
         else:
             result = rule
-    except Exception as exc:  # an invalid expression or callable: say which sample
-        raise OptionError(f"sample {label!r} on data {data!r}: {exc}") from exc
+    except Exception as exc:  # an invalid expression or callable: say which selection
+        raise OptionError(f"{what}: {exc}") from exc
     if isinstance(result, pd.Series):
         if result.dtype != bool and str(result.dtype) not in ("boolean", "bool[pyarrow]"):
-            raise OptionError(f"sample {label!r} on data {data!r}: not a boolean selection ({result.dtype})")
+            raise OptionError(f"{what}: not a boolean selection ({result.dtype})")
         result = result.to_numpy(dtype=bool, na_value=False)
     mask = np.asarray(result)
     if mask.dtype != bool or mask.shape != (len(frame),):
-        raise OptionError(f"sample {label!r} on data {data!r}: expected {len(frame)} booleans, got "
-                          f"{mask.dtype} of shape {mask.shape}")
+        raise OptionError(f"{what}: expected {len(frame)} booleans, got {mask.dtype} of shape {mask.shape}")
     return mask
 
 
@@ -423,69 +568,270 @@ def _tidy(design: _Design, est: engine.Estimates) -> pd.DataFrame:
 
 
 # -- curve-level inference ---------------------------------------------------------------------------
-def null_test(curve: SpecCurve, draws: int = 500, method: str = "bootstrap", seed: int = NULL_SEED) -> NullTest:
-    """See :meth:`SpecCurve.null_test`."""
+@dataclass
+class NullDraws:
+    """Null draws of some specifications of a curve (:func:`null_draws`): per specification
+    (``spec_id``, rows) and draw (columns) the coefficient and standard error, and the
+    specification's t degrees of freedom. For ``"bootstrap"``, ``clusters`` (the cluster
+    labels) and ``weights`` (clusters x draws) are the signs of each draw; for
+    ``"resample"`` the coefficients are centred on the observed estimate."""
+
+    method: str
+    seed: int
+    spec_id: np.ndarray
+    coefficient: np.ndarray
+    std_error: np.ndarray
+    df_t: np.ndarray
+    clusters: pd.Index | None = None
+    weights: np.ndarray | None = None
+
+    @property
+    def t(self) -> np.ndarray:
+        with np.errstate(divide="ignore", invalid="ignore"):
+            return self.coefficient / self.std_error
+
+
+def null_draws(curve: SpecCurve, draws: int = NULL_DRAWS, method: str = "bootstrap", seed: int = NULL_SEED,
+               specifications=None, weights: np.ndarray | None = None) -> NullDraws:
+    """The draws behind :meth:`SpecCurve.null_test` for ``specifications`` (spec ids, or a
+    boolean mask over :attr:`SpecCurve.results`; default: every estimated one). ``weights``
+    (bootstrap only; clusters in the order of :func:`cluster_labels` x draws) replaces the
+    seeded Rademacher signs."""
     if method not in NULL_METHODS:
         raise OptionError(f"null test method {method!r} is not one of {NULL_METHODS}")
-    if not isinstance(draws, (int, np.integer)) or draws < 1:
+    if weights is None and (not isinstance(draws, (int, np.integer)) or isinstance(draws, bool) or draws < 1):
         raise OptionError(f"draws must be a positive integer, got {draws!r}")
     design, res = curve.design, curve.results
+    n_vcov = len(design.settings.vcov)
+    if len(res) != len(design.models) * n_vcov:
+        raise CitydipError("null test: the results no longer match the curve's design")
     coef = res["coefficient"].to_numpy(dtype=float)
-    estimated = np.isfinite(coef) & np.isfinite(res["std_error"].to_numpy(dtype=float))
+    if specifications is None:
+        ids = np.flatnonzero(np.isfinite(coef) & np.isfinite(res["std_error"].to_numpy(dtype=float)))
+    else:
+        ids = np.asarray(specifications)
+        ids = np.flatnonzero(ids) if ids.dtype == bool else ids.astype(np.int64)
+    model_of, vcov_of = ids // n_vcov, ids % n_vcov
+    used = np.unique(model_of)  # the models drawn, in design order
+    position = np.searchsorted(used, model_of)
+    models = [design.models[i] for i in used]
+    df_t = res["df_t"].to_numpy(dtype=float)[ids]
+    if method == "bootstrap":
+        labels = cluster_labels(curve)
+        if weights is None:
+            rng = np.random.default_rng(seed)
+            weights = (2.0 * rng.integers(0, 2, size=(int(draws), len(labels)), dtype=np.int8) - 1).T
+        weights = np.asarray(weights, dtype=float)
+        wanted = np.zeros((len(used), n_vcov), bool)
+        wanted[position, vcov_of] = True
+        _, b, se = engine.wild_draws(design.frames, design.masks, models, design.settings, weights, labels, wanted)
+        return NullDraws(method, seed, ids, b[position], se[position, vcov_of], df_t, labels, weights)
+    rng = np.random.default_rng(seed)
+    b = np.full((len(ids), draws), np.nan)
+    se = np.full((len(ids), draws), np.nan)
+    for d in range(draws):
+        draw_seed = int(rng.integers(2**63 - 1))
+        frames, masks, drawn = _null_data(design, models, method, draw_seed)
+        est = engine.estimate(frames, masks, drawn, design.settings)
+        b[:, d] = est.coefficient[position] - (coef[ids] if method == "resample" else 0.0)
+        with np.errstate(invalid="ignore"):
+            se[:, d] = np.sqrt(est.variance[position, vcov_of])
+    return NullDraws(method, seed, ids, b, se, df_t)
+
+
+def null_test(curve: SpecCurve, draws: int = NULL_DRAWS, method: str = "bootstrap", seed: int = NULL_SEED,
+              groups: Mapping[str, object] | None = None) -> NullTest:
+    """See :meth:`SpecCurve.null_test`."""
+    if not isinstance(draws, (int, np.integer)) or isinstance(draws, bool) or draws < 1:
+        raise OptionError(f"draws must be a positive integer, got {draws!r}")
+    res = curve.results
+    estimated = np.isfinite(res["coefficient"].to_numpy(dtype=float)) & \
+        np.isfinite(res["std_error"].to_numpy(dtype=float))
     if not estimated.any():
         raise CitydipError("null test: no specification of the curve was estimated")
-    median = float(np.median(coef[estimated]))
-    direction = 1 if median >= 0 else -1
-    observed = _curve_stats(coef, res["p_value"].to_numpy(dtype=float), estimated, direction, curve.alpha)
-    rng = np.random.default_rng(seed)
-    n_vcov = len(design.settings.vcov)
-    stats = []
-    for _ in range(draws):
-        draw_seed = int(rng.integers(2**63 - 1))
-        frames, masks, models = _null_data(design, method, draw_seed)
-        est = engine.estimate(frames, masks, models, design.settings)
-        b = np.repeat(est.coefficient, n_vcov)
-        if method == "bootstrap":
-            b = b - coef
+    masks = {label: mask & estimated for label, mask in _group_masks(curve, groups).items()}
+    masks = {label: mask for label, mask in masks.items() if mask.any()}
+    if not masks:
+        raise CitydipError("null test: no group holds an estimated specification")
+    ids = np.flatnonzero(np.logical_or.reduce(list(masks.values())))
+    drawn = null_draws(curve, draws=draws, method=method, seed=seed, specifications=ids)
+    coef, t, df = res["coefficient"].to_numpy(dtype=float)[ids], res["t"].to_numpy(dtype=float)[ids], drawn.df_t
+    critical = _critical(df, curve.alpha)
+    null_t = drawn.t
+    observed_z, null_z = _stouffer_terms(t[:, None], df), _stouffer_terms(null_t, df)
+    rows, observed, null = [], {}, {}
+    for label, mask in masks.items():
+        pos = np.flatnonzero(mask[ids])
+        observed[label] = _curve_stats(coef[pos, None], t[pos, None], observed_z[pos], critical[pos])
+        rows.append({"group": label, "specifications": len(pos), "direction": 1 if observed[label][0][0] >= 0 else -1})
+        stats = _curve_stats(drawn.coefficient[pos], null_t[pos], null_z[pos], critical[pos])
+        for name, values in zip(NULL_STATISTICS, stats):
+            null[(label, name)] = values
+    groups_table = pd.DataFrame(rows).set_index("group")
+    observed_table = pd.DataFrame({k: [float(x[0]) for x in v] for k, v in observed.items()},
+                                  index=list(NULL_STATISTICS)).T.rename_axis("group")
+    null_table = pd.DataFrame(null)
+    null_table.columns = pd.MultiIndex.from_tuples(list(null), names=["group", "statistic"])
+    null_table.index.name = "draw"
+    return NullTest(method, int(draws), seed, curve.alpha, groups_table, observed_table, null_table)
+
+
+def cluster_labels(curve: SpecCurve) -> pd.Index:
+    """The clusters of every data set of the curve (the rows of the bootstrap's weights):
+    sorted where the values can be sorted, else in order of appearance."""
+    cluster = curve.design.settings.cluster
+    values = []
+    for name, frame in curve.design.frames.items():
+        if cluster not in frame.columns:
+            raise CitydipError(f"null test: data {name!r} has no cluster column {cluster!r}")
+        values.append(frame[cluster].dropna().unique())
+    labels = pd.Index(pd.unique(np.concatenate(values)) if values else [])
+    try:
+        return labels.sort_values()
+    except TypeError:
+        return labels
+
+
+def _group_masks(curve: SpecCurve, groups) -> dict[str, np.ndarray]:
+    """Label -> boolean mask over the results (see :meth:`SpecCurve.null_test`)."""
+    res = curve.results
+    if groups is None:
+        return default_groups(curve)
+    if not isinstance(groups, Mapping) or not groups:
+        raise OptionError("null test: groups must be a non-empty mapping of labels to selections")
+    return {str(label): _selection(res, rule, f"null test group {label!r}") for label, rule in groups.items()}
+
+
+def default_groups(curve: SpecCurve) -> dict[str, np.ndarray]:
+    """The default groups of :meth:`SpecCurve.null_test` (label -> mask over the results),
+    those not empty: specifications with period (year) effects, ``"with year effects"``;
+    with fixed effects all nested in the clusters and no period effects, ``"metro only"``;
+    the others (no fixed effects, or others without period effects), ``"other, without year
+    effects"``. Without period effects the national cycle and trend (and inflation, in
+    nominal outcomes) stay in the errors: common to all metros, they correlate the clusters,
+    which neither the clustered standard errors nor the metro bootstrap reproduce, and they
+    meet trending measures (stocks of ties, posts, memberships) in every specification."""
+    design = curve.design
+    cluster, time = design.settings.cluster, design.time
+    unit = _unit_only(curve)
+    period = np.repeat([time in m.fixed_effects for m in design.models], len(design.settings.vcov))
+    masks = {f"with {time} effects": period, ("metro" if cluster == METRO else cluster) + " only": unit,
+             f"other, without {time} effects": ~period & ~unit}
+    return {label: mask for label, mask in masks.items() if mask.any()}
+
+
+def _unit_only(curve: SpecCurve) -> np.ndarray:
+    """Per specification: fixed effects all nested in the clusters (each level within one
+    cluster) and none of them the period, i.e. metro effects without year effects."""
+    design = curve.design
+    cluster, nested = design.settings.cluster, {}
+
+    def is_nested(data: str, column: str) -> bool:
+        if (data, column) not in nested:
+            frame = design.frames[data]
+            nested[(data, column)] = column == cluster or (
+                column != design.time and cluster in frame.columns
+                and bool((frame.groupby(column, observed=True)[cluster].nunique() <= 1).all()))
+        return nested[(data, column)]
+
+    per_model = np.array([bool(m.fixed_effects) and all(is_nested(m.data, f) for f in m.fixed_effects)
+                          for m in design.models])
+    return np.repeat(per_model, len(design.settings.vcov))
+
+
+def _critical(df: np.ndarray, alpha: float) -> np.ndarray:
+    """Per specification, the |t| above which it is significant at ``alpha`` (two-sided)."""
+    from scipy.stats import t as student
+
+    return np.abs(student.ppf(alpha / 2, df))
+
+
+def _stouffer_terms(t: np.ndarray, df: np.ndarray) -> np.ndarray:
+    """``z = Phi^-1(F_t(t; df))`` per specification (rows, ``df`` per row) and draw, 0 where
+    ``t`` is undefined (see :func:`t_to_z`)."""
+    df = np.asarray(df, dtype=float)
+    z = np.zeros(t.shape)
+    for nu in np.unique(df):
+        rows = df == nu
+        z[rows] = t_to_z(t[rows], nu)
+    return np.where(np.isfinite(z), z, 0.0)
+
+
+#: Grid of :func:`t_to_z`'s interpolation: step and end (beyond it, and for few values, exact).
+T_TO_Z_STEP, T_TO_Z_END, T_TO_Z_EXACT_BELOW = 1 / 128, 24.0, 20_000
+
+
+def t_to_z(t: np.ndarray, df: float) -> np.ndarray:
+    """The standard normal quantile of ``t``'s t(df) distribution function, ``Phi^-1(F_t(t;
+    df))``, each from its nearer tail (exact to rounding far out; NaN stays NaN). For many
+    values, by cubic Hermite interpolation on a grid of ``|t|`` (step 1/128, exact values and
+    slopes ``f_t / phi`` at the nodes; within 1e-10 of the exact map, which
+    ``scipy.special.stdtr`` computes at about a microsecond a value)."""
+    from scipy.special import ndtri, stdtr
+
+    t = np.asarray(t, dtype=float)
+
+    def exact(x):
         with np.errstate(invalid="ignore"):
-            se = np.sqrt(est.variance).ravel()
-        _, p, _, _ = _inference(b, se, est.df_t.ravel(), curve.alpha)
-        stats.append(_curve_stats(b, p, estimated, direction, curve.alpha))
-    null = pd.DataFrame(stats, columns=["median_estimate", "share_significant"])
-    null.index.name = "draw"
-    obs = pd.Series(observed, index=null.columns)
-    exceed = (null.mul([direction, 1.0]) >= obs.mul([direction, 1.0]) - 1e-12).sum()
-    p_values = (1 + exceed) / (1 + draws)
-    return NullTest(method, int(draws), seed, direction, obs, null, p_values)
+            tail = np.maximum(stdtr(df, -np.abs(x)), np.finfo(float).tiny)
+            return -np.sign(x) * ndtri(tail)
+
+    if t.size < T_TO_Z_EXACT_BELOW or not np.isfinite(df):
+        return exact(t)
+    from scipy.stats import norm
+    from scipy.stats import t as student
+
+    nodes = np.arange(0.0, T_TO_Z_END + T_TO_Z_STEP, T_TO_Z_STEP)
+    z_nodes = exact(nodes)
+    slope = T_TO_Z_STEP * np.exp(student.logpdf(nodes, df) - norm.logpdf(z_nodes))
+    # per interval, z = c0 + u (c1 + u (c2 + u c3)) with u in [0, 1) the position within it
+    rise = np.diff(z_nodes)
+    coef = np.stack([z_nodes[:-1], slope[:-1], 3 * rise - 2 * slope[:-1] - slope[1:], slope[:-1] + slope[1:] - 2 * rise])
+    flat, out = t.ravel(), np.empty(t.size)
+    for lo in range(0, t.size, 1 << 16):  # a block at a time: the temporaries stay in cache
+        x = np.abs(flat[lo:lo + (1 << 16)])
+        inside = x < T_TO_Z_END  # False for NaN
+        u = np.where(inside, x, 0.0) / T_TO_Z_STEP
+        k = u.astype(np.int64)
+        u -= k
+        c = coef[:, k]
+        z = c[0] + u * (c[1] + u * (c[2] + u * c[3]))
+        if not inside.all():
+            z[~inside] = exact(x[~inside])
+        out[lo:lo + len(x)] = np.copysign(z, flat[lo:lo + (1 << 16)]) * (flat[lo:lo + (1 << 16)] != 0)
+    return out.reshape(t.shape)
 
 
-def _curve_stats(coef, p, estimated, direction, alpha) -> tuple[float, float]:
-    """Median estimate (of the specifications estimated in the observed curve) and share of
-    them significant in ``direction``; a specification a draw cannot estimate counts as not
-    significant."""
-    b = coef[estimated]
+def _curve_stats(coef, t, z, critical) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Per curve (columns: the observed one or the draws; specifications in rows): the median
+    estimate (of the specifications it estimated), the share of all significant in its
+    dominant direction (the sign of the median, + at 0) and Stouffer's z (signed)."""
+    n = coef.shape[0]
     with np.errstate(invalid="ignore"):
-        significant = (p[estimated] < alpha) & (np.sign(b) == direction)
-    median = float(np.nanmedian(b)) if np.isfinite(b).any() else np.nan
-    return median, float(significant.sum()) / len(b)
+        median = np.median(coef, axis=0) if np.isfinite(coef).all() else np.nanmedian(coef, axis=0)
+        direction = np.where(median >= 0, 1.0, -1.0)
+        significant = (np.abs(t) > critical[:, None]) & (np.sign(coef) == direction[None, :])
+    return median, significant.sum(axis=0) / n, z.sum(axis=0) / np.sqrt(n)
 
 
-def _null_data(design: _Design, method: str, seed: int):
-    """Frames, sample masks and models of one null draw (every data set from the same seed, so
-    that panels with the same metros get the same draw)."""
+def _null_data(design: _Design, models: list[engine.Model], method: str, seed: int):
+    """Frames, sample masks and models of one draw of the resampling or permutation null
+    (every data set from the same seed, so that panels with the same metros get the same draw)."""
     settings = design.settings
-    treatments = list(dict.fromkeys(m.treatment for m in design.models))
+    treatments = list(dict.fromkeys(m.treatment for m in models))
     frames, masks = {}, {}
     for name, frame in design.frames.items():
+        if not any(m.data == name for m in models):
+            continue
         rng = np.random.default_rng(seed)
         codes, labels = pd.factorize(frame[settings.cluster], sort=True)
         if (codes < 0).any():
             raise CitydipError(f"null test: the cluster column {settings.cluster!r} of data {name!r} has "
                                "missing values")
-        used = list(dict.fromkeys([*(c for m in design.models if m.data == name
+        used = list(dict.fromkeys([*(c for m in models if m.data == name
                                      for c in (m.outcome, m.treatment, *m.controls, *m.fixed_effects)),
                                    settings.cluster]))
-        if method == "bootstrap":
+        if method == "resample":
             order = np.argsort(codes, kind="stable")
             counts = np.bincount(codes, minlength=len(labels))
             starts = np.r_[0, np.cumsum(counts)[:-1]]
@@ -512,7 +858,6 @@ def _null_data(design: _Design, method: str, seed: int):
                     new[_permuted(x)] = np.where(source >= 0, values[source], np.nan)
             masks[name] = design.masks[name]
         frames[name] = new
-    models = design.models
     if method == "permutation":
         models = [engine.Model(m.data, m.outcome, _permuted(m.treatment), m.controls, m.fixed_effects, m.sample)
                   for m in models]

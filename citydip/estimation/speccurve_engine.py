@@ -38,6 +38,12 @@ Where the results can differ from ``feols``, and why:
 Memory: one estimation sample at a time. Its demeaned block (N x p doubles) is filled a few
 columns at a time and the residual products are formed a run of clusters at a time, so that
 the block dominates what is allocated.
+
+The curve-level null test's wild cluster restricted bootstrap (:func:`wild_draws`) runs on the
+same estimation samples and demeaned blocks: per model it forms, once, the cluster sums that
+make its coefficient and cluster scores linear in the draw's weights, and every batch of draws
+is then a few matrix products (the derivation is in :func:`wild_draws`; it equals refitting
+each draw with ``feols`` to about 1e-11).
 """
 
 from __future__ import annotations
@@ -100,6 +106,9 @@ class Estimates:
     """Per model: focal coefficient, its variance and t degrees of freedom per estimator
     (columns in the order of ``Settings.vcov``), sample size, clusters, and notes as pairs
     (estimator the note concerns or None for all, text).
+    ``scale``: per model and estimator, the factor that turns the estimator's sum of squares
+    into the variance (``variance = scale * meat`` with the meats of :func:`_solve`: the
+    small-sample factor, times ``bread_tt / (N - 1)`` for iid).
     ``demeaned_bytes`` sums the demeaned blocks over samples; ``largest_block_bytes`` is
     the biggest one (the memory that must be held at once)."""
 
@@ -109,6 +118,7 @@ class Estimates:
     nobs: np.ndarray
     n_clusters: np.ndarray
     notes: list[list[tuple[str | None, str]]]
+    scale: np.ndarray | None = None
     n_samples: int = 0
     demeaned_bytes: int = 0
     largest_block_bytes: int = 0
@@ -181,14 +191,15 @@ def _single_threaded_blas():
     return threadpool_limits(limits=1, user_api="blas")
 
 
-def _estimate(frames, samples, models, settings) -> Estimates:
+def _estimate(frames, samples, models, settings, null: _WildNull | None = None) -> Estimates:
     import pyfixest as pf
 
     ssc = dict(settings.ssc) if settings.ssc is not None else pf.ssc()
     n_models, n_vcov = len(models), len(settings.vcov)
     out = Estimates(coefficient=np.full(n_models, np.nan), variance=np.full((n_models, n_vcov), np.nan),
                     df_t=np.full((n_models, n_vcov), np.nan), nobs=np.zeros(n_models, np.int64),
-                    n_clusters=np.zeros(n_models, np.int64), notes=[[] for _ in models])
+                    n_clusters=np.zeros(n_models, np.int64), notes=[[] for _ in models],
+                    scale=np.full((n_models, n_vcov), np.nan))
     columns = {name: Columns(frame, name) for name, frame in frames.items()}
     clustered = "CRV1" in settings.vcov
     patterns: dict[tuple, int] = {}  # (data, fixed effects, packed row mask) -> group
@@ -212,14 +223,16 @@ def _estimate(frames, samples, models, settings) -> Estimates:
         groups[keys[key]][1].append(i)
     del patterns, keys
     for (data, fe, packed), members in groups:
-        _fit_sample(columns[data], packed, fe, [models[i] for i in members], members, settings, ssc, clustered, out)
+        _fit_sample(columns[data], packed, fe, [models[i] for i in members], members, settings, ssc, clustered, out,
+                    null)
     return out
 
 
 def _fit_sample(cols: Columns, packed: bytes, fe: tuple[str, ...], models: list[Model], index: list[int],
-                settings: Settings, ssc: dict, clustered: bool, out: Estimates) -> None:
+                settings: Settings, ssc: dict, clustered: bool, out: Estimates,
+                null: _WildNull | None = None) -> None:
     """Fit the models that share one estimation sample (``packed``: its row mask before
-    singleton removal, as bits)."""
+    singleton removal, as bits); with ``null``, then draw their wild bootstrap (:func:`_wild`)."""
     from pyfixest.estimation import detect_singletons
 
     rows = np.flatnonzero(np.unpackbits(np.frombuffer(packed, np.uint8), count=cols.n))
@@ -244,7 +257,7 @@ def _fit_sample(cols: Columns, packed: bytes, fe: tuple[str, ...], models: list[
         return
     starts = clusters = None
     n_clusters = 0
-    if clustered:  # rows sorted by cluster: each cluster's scores are then one contiguous run
+    if clustered or null is not None:  # rows sorted by cluster: each cluster's scores are then one contiguous run
         clusters = cols.codes(settings.cluster)[rows]
         if (clusters < 0).any():
             raise CitydipError(f"data {cols.name!r}: the cluster column {settings.cluster!r} is missing in "
@@ -256,7 +269,8 @@ def _fit_sample(cols: Columns, packed: bytes, fe: tuple[str, ...], models: list[
         del order
         starts = np.flatnonzero(np.r_[True, clusters[1:] != clusters[:-1]])
         n_clusters = len(starts)
-        out.n_clusters[index] = n_clusters
+        if clustered:
+            out.n_clusters[index] = n_clusters
     names = list(dict.fromkeys(v for m in models for v in (m.outcome, m.treatment, *m.controls)))
     position = {v: j for j, v in enumerate(names)}
     block = _demeaned_block(cols, rows, names, flist, settings)
@@ -269,7 +283,10 @@ def _fit_sample(cols: Columns, packed: bytes, fe: tuple[str, ...], models: list[
     nested = (0, 0)
     if clustered and fe and ssc["k_fixef"] == "nonnested":
         nested = _nested(fe, settings.cluster, flist, clusters, k_fe)
-    del flist, clusters
+    weight_rows = null.rows[cols.name][clusters[starts]] if null is not None else None
+    if null is None:
+        del flist
+    del clusters
     gram = block.T @ block
     specs = []  # (model position, outcome column, regressor columns, treatment position in them)
     for m, i in zip(models, index):
@@ -282,6 +299,8 @@ def _fit_sample(cols: Columns, packed: bytes, fe: tuple[str, ...], models: list[
         specs.append((i, position[m.outcome], regressors, tpos))
     if specs:
         _solve(block, gram, specs, starts, n_clusters, k_fe, nested, fe, settings, ssc, out)
+        if null is not None:
+            _wild(block, gram, specs, starts, weight_rows, flist, fe, settings, out, null)
 
 
 def _fe_codes(cols: Columns, fe: tuple[str, ...], rows: np.ndarray) -> np.ndarray:
@@ -443,6 +462,7 @@ def _solve(block, gram, specs, starts, n_clusters, k_fe, nested, fe, settings, s
                 continue
             out.variance[i, col] = adj * variance[v][j]
             out.df_t[i, col] = df_t
+            out.scale[i, col] = adj * (bread_tt[j] / (n - 1) if v == "iid" else 1.0)
 
 
 def _ssc_factor(get_ssc, ssc, n, k, k_fe, nested, n_fe, G, vcov) -> tuple[float, float]:
@@ -475,3 +495,231 @@ def _solve_one(a: np.ndarray, b: np.ndarray) -> np.ndarray:
         return np.linalg.solve(a, b)
     except np.linalg.LinAlgError:
         return np.full_like(b, np.nan)
+
+
+# -- the wild cluster restricted bootstrap -------------------------------------------------------------
+#: Elements (doubles) of the largest temporary of a batch of draws (clusters x models x draws).
+WILD_CHUNK = 2**21
+#: Eigenvalues of the fixed-effect Gram block below this share of its largest are taken as zero
+#: (the exact collinearity of two-way fixed effects, blurred by the demeaning tolerance).
+WILD_PINV_TOL = 1e-9
+#: Largest number of fixed-effect levels not nested in the clusters that the bootstrap handles
+#: (they are held as a dense rows x levels matrix).
+WILD_MAX_LEVELS = 5_000
+
+
+@dataclass
+class _WildNull:
+    """Inputs and outputs of :func:`wild_draws`: ``weights`` (clusters x draws, one row per
+    cluster label), ``rows[data]`` the weights row of each cluster code of that data set,
+    ``wanted`` (models x estimators) the draws asked for; ``coefficient`` (models x draws) and
+    ``std_error`` (models x estimators x draws) are filled in."""
+
+    weights: np.ndarray
+    rows: dict[str, np.ndarray]
+    wanted: np.ndarray
+    coefficient: np.ndarray
+    std_error: np.ndarray
+
+
+def wild_draws(frames: Mapping[str, pd.DataFrame], samples: Mapping[str, Mapping[str, np.ndarray]],
+               models: Sequence[Model], settings: Settings, weights: np.ndarray, labels: pd.Index,
+               wanted: np.ndarray | None = None) -> tuple[Estimates, np.ndarray, np.ndarray]:
+    """Fit ``models`` (as :func:`estimate`) and draw the wild cluster restricted bootstrap of
+    every focal coefficient under the null that it is zero, with the design held fixed.
+
+    ``weights``: one row per cluster (``labels``, values of ``settings.cluster`` in any data
+    set) and one column per draw: the multiplier of the cluster's restricted residuals in that
+    draw (Rademacher signs for the curve-level test); a cluster has the same weight in every
+    model, sample and data set of a draw. ``wanted`` (models x estimators, default all): the
+    standard errors to draw. Returns the estimates, the coefficients (models x draws) and the
+    standard errors (models x estimators x draws) of the draws, NaN where not drawn.
+
+    For a model ``y ~ x + C | FE`` on its estimation sample (demeaned columns ``y~, x~, C~``,
+    ``X~ = [x~, C~]``, ``R = (X~'X~)^-1``), the restricted model (``y ~ C | FE``, the null
+    imposed) has fitted values ``f`` and residuals ``e = M_C~ y~``; draw ``d`` is
+    ``y* = f + v_g(i) e_i`` with ``v`` the cluster weights, refitted with the same design:
+
+    * coefficient: ``b* = z'y* = sum_g v_g a_g`` with ``z = X~ R e_x`` (the treatment's row of
+      the projection; ``z'f = 0`` as ``f`` lies in the span of the controls and fixed effects)
+      and ``a_g = sum_{i in g} z_i e_i``: for all models at once, a matrix product;
+    * residuals: ``u* = M_[FE, X] (v o e) = v o e - P_F (v o e) - X~ R X~'(v o e)``, where
+      ``F`` is the dummies of the fixed effects not nested in the clusters, demeaned by those
+      nested in them (``v o e`` is orthogonal to the nested ones: ``v`` is constant and ``e``
+      sums to zero within each of their levels); ``X~'(v o e) = W'v`` and ``F'(v o e) = Y'v``
+      with ``W``, ``Y`` the cluster sums of ``x~_i e_i`` and of the level dummies times ``e_i``;
+    * CRV1 scores: ``s_h = sum_{i in h} z_i u*_i = a_h v_h - P_h W'v - Q_h Y'v`` with ``P_h``
+      and ``Q_h`` the cluster sums of ``z_i x~_i'`` (times ``R``) and of ``z_i`` times the
+      level dummies (times ``(F'F)^+``): per model a matrix of rank ``k + levels`` applied to
+      the weights; HC1 and iid sum ``(z_i u*_i)^2`` and ``u*_i^2`` over rows instead (slower:
+      rows, not clusters);
+    * standard error: the observed estimator's factor (small-sample correction and, for iid,
+      the bread) times that sum, square-rooted.
+
+    Everything but the products with the weights is computed once per estimation sample."""
+    labels = pd.Index(labels)
+    if weights.ndim != 2 or weights.shape[0] != len(labels):
+        raise CitydipError(f"wild bootstrap: weights of shape {weights.shape} for {len(labels)} clusters")
+    n_models, n_vcov = len(models), len(settings.vcov)
+    wanted = np.ones((n_models, n_vcov), bool) if wanted is None else np.asarray(wanted, bool)
+    rows = {}
+    for name, frame in frames.items():
+        uniques = pd.factorize(frame[settings.cluster], use_na_sentinel=True)[1]
+        rows[name] = labels.get_indexer(uniques)
+        if (rows[name] < 0).any():
+            raise CitydipError(f"wild bootstrap: clusters of data {name!r} have no weights")
+    draws = weights.shape[1]
+    null = _WildNull(np.ascontiguousarray(weights, dtype=float), rows, wanted, np.full((n_models, draws), np.nan),
+                     np.full((n_models, n_vcov, draws), np.nan))
+    with _single_threaded_blas():
+        est = _estimate(frames, samples, models, settings, null)
+    return est, null.coefficient, null.std_error
+
+
+def _wild(block, gram, specs, starts, weight_rows, flist, fe, settings, out, null: _WildNull) -> None:
+    """The bootstrap draws of the models of one estimation sample (see :func:`wild_draws`)."""
+    n = block.shape[0]
+    todo = [spec for spec in specs if np.isfinite(out.coefficient[spec[0]])
+            and (null.wanted[spec[0]] & np.isfinite(out.variance[spec[0]])).any()]
+    if not todo:
+        return
+    n_clusters = len(starts)
+    cluster = np.repeat(np.arange(n_clusters), np.diff(np.r_[starts, n]))  # of each row
+    by_rows = any(v != "CRV1" and null.wanted[spec[0], col] for spec in todo for col, v in enumerate(settings.vcov))
+    levels = _fe_levels(flist, fe, cluster, n_clusters, settings, dense=by_rows)
+    weights = null.weights[weight_rows]  # clusters of the sample x draws
+    by_size: dict[int, list] = {}
+    for spec in todo:
+        by_size.setdefault(len(spec[2]), []).append(spec)
+    for k, members in by_size.items():
+        width = max(1, (1 << 21) // (n * k))  # models per batch: n x models x k temporaries of 16 MiB at most
+        for start in range(0, len(members), width):
+            _wild_batch(block, gram, members[start:start + width], starts, cluster, levels, weights, settings,
+                        out, null)
+
+
+@dataclass
+class _Levels:
+    """Fixed-effect levels not nested in the clusters: ``sums`` (a sparse clusters*levels x rows
+    matrix: ``sums @ w`` gives the sum of ``w`` over each cluster and level), ``pinv`` (``(F'F)^+``,
+    levels x levels) and ``basis`` (``F``, rows x levels, only when asked for)."""
+
+    count: int
+    sums: object
+    pinv: np.ndarray
+    basis: np.ndarray | None
+
+
+def _fe_levels(flist, fe, cluster, n_clusters, settings, dense: bool) -> _Levels | None:
+    """:class:`_Levels` of an estimation sample (None when every fixed effect is nested in the
+    clusters). Without fixed effects the intercept is the one level (the engine centres)."""
+    from scipy import sparse
+
+    n = len(cluster)
+    if not fe:
+        codes, nested = [np.zeros(n, np.int64)], []
+    else:
+        nested = [j for j in range(len(fe)) if _is_nested(flist[:, j], cluster, n_clusters)]
+        codes = [flist[:, j].astype(np.int64) for j in range(len(fe)) if j not in nested]
+    if not codes:
+        return None
+    sizes = [int(c.max()) + 1 for c in codes]
+    count = sum(sizes)
+    if count > WILD_MAX_LEVELS:
+        raise CitydipError(f"wild bootstrap: {count} fixed-effect levels not nested in the clusters (at most "
+                           f"{WILD_MAX_LEVELS})")
+    offsets = np.cumsum([0, *sizes[:-1]])
+    columns = np.concatenate([off + c for off, c in zip(offsets, codes)])
+    row_of = np.tile(np.arange(n), len(codes))
+    sums = sparse.csr_matrix((np.ones(len(columns)), (np.tile(cluster, len(codes)) * count + columns, row_of)),
+                             shape=(n_clusters * count, n))
+    basis = np.zeros((n, count), order="F")
+    basis[row_of, columns] = 1.0
+    if nested:
+        from pyfixest.estimation import demean
+
+        basis, converged = demean(basis, np.ascontiguousarray(flist[:, nested]), np.ones(n), tol=settings.fixef_tol,
+                                  maxiter=settings.fixef_maxiter)
+        if not converged:
+            raise CitydipError("wild bootstrap: demeaning the fixed-effect dummies did not converge")
+    gram = basis.T @ basis
+    values, vectors = np.linalg.eigh(gram)
+    keep = values > WILD_PINV_TOL * max(values.max(), 0.0)
+    pinv = (vectors[:, keep] / values[keep]) @ vectors[:, keep].T
+    return _Levels(count, sums, pinv, np.asfortranarray(basis) if dense else None)
+
+
+def _is_nested(codes: np.ndarray, cluster: np.ndarray, n_clusters: int) -> bool:
+    """Whether every level of a fixed effect lies within one cluster."""
+    codes = codes.astype(np.int64)
+    return len(np.unique(codes * n_clusters + cluster)) == len(np.unique(codes))
+
+
+def _wild_batch(block, gram, specs, starts, cluster, levels, weights, settings, out, null) -> None:
+    """Draws of a batch of models with the same number ``k`` of regressors (one sample)."""
+    n, p = block.shape
+    s = len(specs)
+    index = np.array([spec[0] for spec in specs])
+    outcome = np.array([spec[1] for spec in specs])
+    reg = np.array([spec[2] for spec in specs])  # s x k
+    tpos = np.array([spec[3] for spec in specs])
+    k = reg.shape[1]
+    bread = np.linalg.inv(gram[reg[:, :, None], reg[:, None, :]])  # s x k x k: (X~'X~)^-1
+    # restricted residuals e = y~ - C~ gamma and the projection row z = X~ R e_x
+    w_e = np.zeros((p, s))
+    w_e[outcome, np.arange(s)] = 1.0
+    if k > 1:
+        controls = reg[np.arange(k)[None, :] != tpos[:, None]].reshape(s, k - 1)
+        gamma = np.linalg.solve(gram[controls[:, :, None], controls[:, None, :]],
+                                gram[controls, outcome[:, None]][:, :, None])[:, :, 0]
+        np.subtract.at(w_e, (controls, np.arange(s)[:, None]), gamma)
+    w_z = np.zeros((p, s))
+    np.add.at(w_z, (reg, np.arange(s)[:, None]), bread[np.arange(s), tpos])
+    e, z = block @ w_e, block @ w_z  # n x s
+    x = block[:, reg]  # n x s x k
+    a = np.add.reduceat(z * e, starts, axis=0).T  # s x clusters
+    w = np.add.reduceat(x * e[:, :, None], starts, axis=0)  # clusters x s x k
+    pz = np.einsum("gsk,skl->gsl", np.add.reduceat(x * z[:, :, None], starts, axis=0), bread)
+    if levels is not None:
+        n_clusters, count = len(starts), levels.count
+        y_e = (levels.sums @ e).reshape(n_clusters, count, s).transpose(0, 2, 1)
+        q_z = (levels.sums @ z).reshape(n_clusters, count, s).transpose(0, 2, 1) @ levels.pinv
+        w, pz = np.concatenate([w, y_e], axis=2), np.concatenate([pz, q_z], axis=2)
+    right = np.ascontiguousarray(w.transpose(1, 2, 0))  # s x r x clusters: (W | Y)'
+    left = np.ascontiguousarray(pz.transpose(1, 0, 2))  # s x clusters x r: (P | Q)
+    r = right.shape[1]
+    wanted = null.wanted[index] & np.isfinite(out.variance[index])
+    scale = out.scale[index]
+    crv = [col for col, v in enumerate(settings.vcov) if v == "CRV1" and wanted[:, col].any()]
+    by_rows = [(col, v) for col, v in enumerate(settings.vcov) if v != "CRV1" and wanted[:, col].any()]
+    if by_rows:  # rows x r per model: the projections onto X~ and F, times R and (F'F)^+
+        fitted = [np.concatenate([x[:, j] @ bread[j]] + ([levels.basis @ levels.pinv] if levels is not None else []),
+                                 axis=1) for j in range(s)]
+    draws = weights.shape[1]
+    step = max(1, min(draws, WILD_CHUNK // max(s * len(starts), n if by_rows else 1)))
+    for lo in range(0, draws, step):
+        v = np.ascontiguousarray(weights[:, lo:lo + step])
+        null.coefficient[index, lo:lo + step] = a @ v
+        if not (crv or by_rows):
+            continue
+        t = (right.reshape(s * r, -1) @ v).reshape(s, r, -1)  # (W | Y)'v per model
+        if crv:  # model by model: the clusters x draws buffers stay in cache
+            scores, product, meat = np.empty(v.shape), np.empty(v.shape), np.empty((s, v.shape[1]))
+            for j in range(s):
+                np.matmul(left[j], t[j], out=scores)
+                np.multiply(a[j][:, None], v, out=product)
+                scores -= product
+                meat[j] = np.einsum("gd,gd->d", scores, scores)
+            for col in crv:
+                with np.errstate(invalid="ignore"):
+                    null.std_error[index, col, lo:lo + step] = np.where(
+                        wanted[:, col, None], np.sqrt(scale[:, col, None] * meat), np.nan)
+        if by_rows:
+            v_rows = v[cluster]
+            for j in range(s):
+                u = e[:, j, None] * v_rows - fitted[j] @ t[j]
+                for col, kind in by_rows:
+                    if wanted[j, col]:
+                        meat = np.einsum("id,id->d", u, u) if kind == "iid" else \
+                            np.einsum("id,id->d", u * z[:, j, None], u * z[:, j, None])
+                        null.std_error[index[j], col, lo:lo + step] = np.sqrt(scale[j, col] * meat)

@@ -21,6 +21,7 @@ from citydip.config import ITA_YEARS, PANEL_VINTAGE, PROJECT_ROOT, curated_dir
 from citydip.errors import OptionError
 from citydip.geo.report import match_all, report_frame
 from citydip.panel import (
+    cdp,
     consulates,
     controls,
     exports,
@@ -32,14 +33,17 @@ from citydip.panel import (
 )
 from citydip.panel.derive import derive
 from citydip.panel.options import PanelOptions
-from citydip.sources import climactor, curated, registry
+from citydip.sources import cdp as cdp_source
+from citydip.sources import climactor, curated, lowy, registry
 
 REPORT_COLUMNS = ["stage", "dataset", "record_id", "place", "state", "reason"]
 
 #: Place-bearing sources the panel uses (their unmatched records go into the report).
 PANEL_PLACE_SOURCES = ["ita exports 2005-2023 (titles)", "sister_cities (curated)", "network_memberships (curated)",
                        "consulate_events (curated)", "lowy_gdi U.S. posts 2016", "lowy_gdi U.S. posts 2017",
-                       "lowy_gdi U.S. posts 2019", "climactor U.S. cities 2020", "climactor U.S. cities 2022"]
+                       "lowy_gdi U.S. posts 2019", "lowy_gdi U.S. posts 2021", "lowy_gdi U.S. posts 2023",
+                       "climactor U.S. cities 2020", "climactor U.S. cities 2022",
+                       *cdp.PLACE_DATASETS.values()]
 
 
 @dataclass
@@ -121,6 +125,7 @@ class PanelInputs:
     lowy: pd.DataFrame
     events: pd.DataFrame
     reads: dict[str, dict] = field(default_factory=dict)  #: catalogue key -> {file, sha256} of every file read
+    cdp_rows: pd.DataFrame = field(default_factory=pd.DataFrame)  #: CDP-ICLEI rows, all years (citydip.sources.cdp)
 
 
 def load_inputs(data_dir: Path, progress: Callable[[str], None] | None = None) -> PanelInputs:
@@ -142,8 +147,10 @@ def load_inputs(data_dir: Path, progress: Callable[[str], None] | None = None) -
         say("reading exports, curated records and snapshots")
         ita = files.read("ita_xlsx")
         crosswalk = geo.titles_to_codes(ita.msa_title.unique(), delineations, target=PANEL_VINTAGE)
-        frames = {"ita_xlsx": ita, **{k: files.read(k) for k in ("lowy_2016", "lowy_2017", "lowy_2019",
-                                                                  "climactor_2020", "climactor_2022")}}
+        editions = lowy.editions(data_dir)   # 2016, 2017, 2019 (CSVs), 2021, 2023 (workbook), via the catalogue
+        frames = {"ita_xlsx": ita, **{f"lowy_{v}": editions[editions.edition.eq(v)] for v in (2016, 2017, 2019)},
+                  "lowy_workbook": editions[editions.edition.isin([2021, 2023])],
+                  **{k: files.read(k) for k in ("climactor_2020", "climactor_2022")}}
         place_results = match_all(data_dir, datasets=PANEL_PLACE_SOURCES, frames=frames, crosswalk=crosswalk)
         cbsa_of = {r.dataset: r.records.set_index("record_id").cbsa_code for r in place_results}
         files.uses("curated_sister_cities", "curated_network_memberships", "curated_consulate_events",
@@ -151,13 +158,15 @@ def load_inputs(data_dir: Path, progress: Callable[[str], None] | None = None) -
         ties = curated.load_sister_cities(curated_root)
         members = curated.load_network_memberships(curated_root)
         events = curated.load_consulate_events(curated_root)
+        say("reading CDP-ICLEI reporting cities")
+        cdp_rows = cdp_source.read_all(data_dir)  # every year file, through the catalogue (recorded)
     reads = cache.describe_reads(recorder.files, data_dir, curated_root)
     sha256 = {r["file"]: r["sha256"] for r in reads.values()}
     return PanelInputs(
         sha256, income, gdp, nation_gdp, delineations, matcher, place_results, cbsa_of, ita, crosswalk,
         ties, members, _climactor_members(frames, place_results),
-        pd.concat([frames[f"lowy_{v}"] for v in (2016, 2017, 2019)], ignore_index=True),
-        events, reads)
+        editions,
+        events, reads, cdp_rows=cdp_rows)
 
 
 def build_panel(data_dir: Path, options: PanelOptions | None = None,
@@ -191,17 +200,20 @@ def construct(inputs: PanelInputs, options: PanelOptions | None = None,
     net, net_dropped, net_notes = networks.network_measures(
         inputs.members, inputs.cbsa_of["network_memberships (curated)"], inputs.climactor_members, codes, options)
     cons = consulates.consulate_measures(inputs.lowy, inputs.events, inputs.matcher, codes, options.years, options)
+    cdp_m, cdp_dropped, cdp_notes = cdp.cdp_measures(inputs.cdp_rows, cdp.matched_codes(inputs.cbsa_of), codes,
+                                                     options, inputs.delineations[PANEL_VINTAGE].titles)
     say("assembling")
     ctl = controls.metro_controls(inputs.income, inputs.gdp, codes, options.years)
     deflator = controls.gdp_deflator(inputs.nation_gdp, options.years, options.deflator_base_year)
     panel = (exp.merge(ctl, on=["cbsa_code", "year"]).merge(sis, on=["cbsa_code", "year"])
              .merge(net, on=["cbsa_code", "year"])
              .merge(cons.metro_year, on=["cbsa_code", "year"])
+             .merge(cdp_m, on=["cbsa_code", "year"])
              .merge(smp[["cbsa_code", "cbsa_title", "rank", "size_class"]], on="cbsa_code"))
     panel["gdp_deflator"] = panel.year.map(deflator)
     panel = derive(panel)
-    report = _report(inputs.place_results, [exp_dropped, sis_dropped, net_dropped, cons.dropped])
-    notes = {"sister_cities": sis_notes, "networks": net_notes, "consulates": cons.notes,
+    report = _report(inputs.place_results, [exp_dropped, sis_dropped, net_dropped, cons.dropped, cdp_dropped])
+    notes = {"sister_cities": sis_notes, "networks": net_notes, "consulates": cons.notes, "cdp": cdp_notes,
              "exports": [f"{int(panel.exports_missing.sum())} metro-years without exports",
                          f"boundary status counts: {panel.exports_boundary.value_counts().sort_index().to_dict()}"]}
     return PanelBuild(schema.conform(panel), report, options, notes, dict(inputs.sha256), cutoffs,

@@ -1,8 +1,12 @@
-"""Foreign career consular posts per metro-year: Lowy snapshots combined with dated events.
+"""Foreign career consular posts per metro-year: Lowy editions combined with dated events.
 
-Inputs: the Lowy Global Diplomacy Index post lists (vintages 2016, 2017 and 2019, stacked
-as :func:`citydip.sources.lowy.read_vintage` returns them, all posts of every sending
-country) and the curated consulate events (:func:`citydip.sources.curated.load_consulate_events`).
+Inputs: the Lowy Global Diplomacy Index post lists, all posts of every sending country, with
+one row per post and the edition in ``vintage``: the five editions 2016, 2017, 2019, 2021 and
+2023 as :func:`citydip.sources.lowy.editions` returns them (2023 is the edition Lowy published
+as its "2024" index, data collected mid/late 2023: it describes 2023), or any subset of them
+(e.g. the three CSV vintages of :func:`citydip.sources.lowy.read_vintage`); and the curated
+consulate events (:func:`citydip.sources.curated.load_consulate_events`). Every rule below
+holds for whichever editions are given and for any panel years.
 
 Rules and conventions
 ---------------------
@@ -25,34 +29,52 @@ Nogales, Sonora) are not U.S. posts. Events on borderline post types (``is_borde
 satellite trade offices, Austrade-run or honorary posts, vice-consulates, consular agencies
 and offices, branches) are not used.
 
-**Country names.** Lowy and the events spell some countries differently ('Russian
-Federation' / 'Russia'); both are mapped to one harmonised name by :data:`COUNTRY_NAMES`.
+**Country and city names.** Lowy renamed countries between editions ('Korea Republic of
+(South Korea)' / 'South Korea', 'Turkey' / 'Türkiye') and the events spell some countries
+differently ('Russian Federation' / 'Russia'): every edition is read by its
+``sending_country_harmonised`` and every event is mapped by the same table
+(:data:`COUNTRY_NAMES`). The post city is ``post_city_corrected`` (Mexico's 2023 post
+published in "Oklahoma" is in Oklahoma City), matched without a state like every Lowy city.
+A frame without these columns (an older reader's) is harmonised here from the published ones.
 
-**Coverage** (``options.consulate_countries``). ``common``: only sending countries present
-in every Lowy vintage given (the 42 G20/OECD countries of 2016), a coverage that is the
-same in every year. ``all``: every country of every vintage; a country first covered in
-2017 (the Asian additions) or 2019 is carried back from its first vintage like any other
-post, so its earlier years are an extrapolation. Events of countries outside the coverage
-are not used (most Latin American countries are never covered by Lowy).
+**Coverage** (``options.consulate_countries``; :func:`coverage_rules`). ``common``: only
+sending countries present in every Lowy edition given, a coverage that is the same in every
+year. Over the five editions these are the 41 G20/OECD countries of 2016 (every one of them
+is in every later edition, so five editions lose no country that three kept). ``all``: every
+country of any edition, 65 over five: the 41 plus 18 first covered in 2017 (the Asian
+additions and Latvia), Lithuania from 2019, Colombia, Costa Rica, Papua New Guinea and the
+European External Action Service from 2021 and Timor-Leste from 2023. A country counts in
+the editions that cover it and is carried back before its first one like any other post, so
+its earlier years are an extrapolation (Colombia's 2021 posts are carried back to the first
+panel year). The build log (``notes``) lists the countries each rule keeps and leaves out.
+Events of countries outside the coverage are not used (most Latin American countries are
+never covered by Lowy).
 
 **Timing convention.** Counts are the state at the end of the year: a post counts in the
 year it opens (or reopens, or moves in) and not in the year it closes (or moves out); an
 upgrade or downgrade changes the consulate-general status from its own year. Months are
-missing for a third of the events, so only the year is used. A Lowy vintage is read as the
-state of its year.
+missing for a third of the events, so only the year is used. A Lowy edition is read as the
+state of its year; the 2023 edition (Lowy's "2024" index, collected mid/late 2023) as 2023, so
+a post opened late in 2023 that it does not list yet (India Seattle, November 2023) is
+present in 2023 by its event.
 
 **Fill rule** (``options.consulate_fill='carry'``). Each site's state in year t is taken
-from the latest observation at or before t (a snapshot, or the state after a dated event),
-else from the earliest one after t (a snapshot's state, or the state before an event). So:
+from the latest observation at or before t (a snapshot, i.e. an edition's listing, or the
+state after a dated event), else from the earliest one after t (a snapshot's state, or the
+state before an event). So:
 
-* years between snapshots take the earlier snapshot's posts adjusted by the dated events;
-* years after the last snapshot carry it forward adjusted by the dated events;
-* years before the first snapshot carry it back, except that a post whose opening is dated
-  after t is absent in t, and a post closed by a dated event before the first snapshot is
-  present before its closing year although absent from the snapshot;
-* a change that no event dates is placed at the first snapshot that shows it (a post listed
-  in 2016 but not in 2017 counts until 2016; a post with a dated opening that is missing
-  from a later snapshot counts until the year before that snapshot).
+* years between editions take the earlier edition's posts adjusted by the dated events
+  (2018 from 2017, 2020 from 2019, 2022 from 2021);
+* years after the last edition carry it forward adjusted by the dated events;
+* years before the first edition carry it back, except that a post whose opening is dated
+  after t is absent in t, and a post closed by a dated event before the first edition is
+  present before its closing year although absent from the edition;
+* **a change between editions that no event dates** is placed at the first edition that
+  shows it: a post listed in edition e1 and not in the next edition e2 counts through
+  e2 - 1 (carried forward from e1), a post first listed in e2 counts from e2 (a post with a
+  dated opening that is missing from a later edition counts until the year before that
+  edition). The build log counts these placements by pair of observations ("changes no
+  event dates: N ...") and lists each.
 
 **Events win over contradicting snapshots.** A snapshot's presence is overridden when it
 contradicts the governing event: the last event at or before the vintage (unless an
@@ -84,9 +106,16 @@ the same year, the year of the pair's confirmed row (Japan New Orleans to Nashvi
 confirmed, over the origin row's planned 2007). A move between two cities of one metro
 changes nothing.
 
-**snapshots_only.** Only the snapshot years (2016, 2017, 2019) have values, equal to the
-``carry`` values of those years (so stale listings are still corrected); other years are
-NaN with ``consulate_fill`` 'none'.
+**snapshots_only.** Only the edition years (2016, 2017, 2019, 2021, 2023) have values, equal
+to the ``carry`` values of those years (so stale listings are still corrected); other years
+are NaN with ``consulate_fill`` 'none'.
+
+**editions_only.** No carrying back before the first edition: the years before it (2005-2015)
+are NaN with ``consulate_fill`` 'none'; from the first edition on every value equals the
+``carry`` value (between and after editions filled as ``carry`` fills them, a country of
+``all`` first covered later carried back to the first edition). Under ``carry`` a post that
+opened before 2016 but after the first panel year without a dated event is present
+throughout: an error that is not random, which this rule leaves out of the sample instead.
 
 **Accounting.** Every U.S. Lowy row (corrected or published post country United States)
 and every event row is either used (``ConsulateResult.used``) or listed in ``dropped`` with
@@ -200,16 +229,13 @@ def consulate_measures(lowy: pd.DataFrame, events: pd.DataFrame, matcher: PlaceM
     ledger = _Ledger()
     notes: list[str] = []
 
-    frame = lowy.assign(country=lowy["sending_country"].map(harmonise_country))
+    frame = _lowy_frame(lowy)
     vintages = sorted(int(v) for v in frame["vintage"].unique())
     by_vintage = {v: set(frame.loc[frame["vintage"].eq(v), "country"]) for v in vintages}
-    if options.consulate_countries == "common":
-        covered = set.intersection(*by_vintage.values()) if vintages else set()
-    else:
-        covered = set.union(*by_vintage.values()) if vintages else set()
-    covered.discard(UNITED_STATES)
+    rules = coverage_rules(by_vintage)
+    covered = set(rules[options.consulate_countries])
     coverage = {c: [v for v in vintages if c in by_vintage[v]] for c in covered}
-    notes.append(_coverage_note(options.consulate_countries, covered, by_vintage, vintages))
+    notes.extend(_coverage_notes(options.consulate_countries, rules, by_vintage, vintages))
 
     def place(city: str, state: str) -> tuple[str, str]:
         m = matcher.match_one(city, state)
@@ -228,7 +254,7 @@ def consulate_measures(lowy: pd.DataFrame, events: pd.DataFrame, matcher: PlaceM
     us = us.sort_values(["vintage", "source_row"], kind="stable")
     merged: dict[tuple[str, str, int], list[str]] = {}
     for row in us.itertuples(index=False):
-        v, country, city = int(row.vintage), row.country, str(row.post_city)
+        v, country, city = int(row.vintage), row.country, str(row.city)
         dataset, rid = LOWY_DATASET.format(vintage=v), f"{v} row {int(row.source_row)}"
 
         def drop(reason: str, dataset=dataset, rid=rid, country=country, city=city, v=v) -> None:
@@ -296,7 +322,7 @@ def consulate_measures(lowy: pd.DataFrame, events: pd.DataFrame, matcher: PlaceM
 
     # -- site timelines -> posts ------------------------------------------------------------------------
     rows = []
-    undated = []
+    undated: list[tuple[int, int, str]] = []   # (earlier observation year, edition year, text)
     last_vintage = vintages[-1] if vintages else None
     for key in sorted(sites):
         s = sites[key]
@@ -305,20 +331,21 @@ def consulate_measures(lowy: pd.DataFrame, events: pd.DataFrame, matcher: PlaceM
         for prev, nxt in pairwise(in_time):
             if (prev.after > 0) != (nxt.before > 0):
                 what = "appears" if nxt.before else "disappears"
-                undated.append(f"{s.country} {s.city} ({s.cbsa}) {what} in {nxt.year}")
+                undated.append((prev.year, nxt.year, f"{s.country} {s.city} ({s.cbsa}) {what} in {nxt.year}"))
         snap_years = {v for v, o in s.snapshots.items() if o.kind == "snapshot"}
         for t in years:
             state, basis = _state(obs, t, snap_years, last_vintage)
             if state:
                 rows.append((s.country, s.cbsa, t, state == 2, basis))
-    if undated:
-        notes.append("changes no event dates, placed at the first snapshot that shows them: " + "; ".join(undated))
+    notes.append(_undated_note(undated, years))
     site_years = pd.DataFrame(rows, columns=["sending_country", "cbsa_code", "year", "is_consulate_general", "basis"])
     posts = _posts(site_years)
-    snapshot_years = [v for v in vintages if v in years]
     if options.consulate_fill == "snapshots_only":
-        posts = posts[posts["year"].isin(snapshot_years)].reset_index(drop=True)
+        posts = posts[posts["year"].isin(vintages)].reset_index(drop=True)
+    elif options.consulate_fill == "editions_only" and vintages:
+        posts = posts[posts["year"].ge(vintages[0])].reset_index(drop=True)
     metro_year = _metro_year(posts, codes, years, vintages, options.consulate_fill)
+    notes.append(_fill_note(options.consulate_fill, vintages, years))
 
     used = pd.DataFrame(ledger.used, columns=["dataset", "record_id"]).drop_duplicates()
     used = used.sort_values(["dataset", "record_id"], kind="stable").reset_index(drop=True)
@@ -331,19 +358,87 @@ def consulate_measures(lowy: pd.DataFrame, events: pd.DataFrame, matcher: PlaceM
     return ConsulateResult(posts, metro_year, dropped, notes, used)
 
 
-def _coverage_note(rule: str, covered: set, by_vintage: dict, vintages: list) -> str:
-    every = set.intersection(*by_vintage.values()) - {UNITED_STATES} if vintages else set()
-    text = f"coverage '{rule}': {len(covered)} sending countries"
-    if rule == "common":
-        left = sorted(set.union(*by_vintage.values()) - every - {UNITED_STATES}) if vintages else []
-        text += f" present in every Lowy vintage {vintages}; {len(left)} countries of only some vintages left out"
-        if left:
-            text += f" ({', '.join(left)})"
-    else:
-        later = sorted(covered - every)
-        text += (f"; {len(later)} covered only from a later vintage are carried back from their first vintage"
-                 + (f" ({', '.join(later)})" if later else ""))
-    return text
+def _lowy_frame(lowy: pd.DataFrame) -> pd.DataFrame:
+    """The Lowy rows with ``country`` (harmonised sending country) and ``city`` (corrected post
+    city): ``sending_country_harmonised`` and ``post_city_corrected`` of the reader's schema,
+    else the published columns (harmonised here)."""
+    names = lowy["sending_country_harmonised"] if "sending_country_harmonised" in lowy else lowy["sending_country"]
+    city = lowy["post_city"]
+    if "post_city_corrected" in lowy:
+        city = lowy["post_city_corrected"].astype("string").fillna(lowy["post_city"].astype("string"))
+    return lowy.assign(country=names.map(harmonise_country), city=city.astype(str))
+
+
+def coverage_rules(by_vintage: dict[int, set]) -> dict[str, list[str]]:
+    """The sending countries each coverage rule keeps (harmonised names, sorted; the United
+    States, which sends no foreign posts to itself, never): ``common``, those present in every
+    edition given; ``all``, those present in any. ``by_vintage``: edition -> countries."""
+    if not by_vintage:
+        return {"common": [], "all": []}
+    common = set.intersection(*by_vintage.values()) - {UNITED_STATES}
+    every = set.union(*by_vintage.values()) - {UNITED_STATES}
+    return {"common": sorted(common), "all": sorted(every)}
+
+
+def _coverage_notes(rule: str, rules: dict[str, list[str]], by_vintage: dict, vintages: list) -> list[str]:
+    """The build log's coverage lines: the countries each rule keeps, the rule in effect first."""
+    common, every = rules["common"], rules["all"]
+    extra = [c for c in every if c not in set(common)]
+
+    def editions_of(c: str) -> str:
+        eds = [v for v in vintages if c in by_vintage[v]]
+        contiguous = eds == [v for v in vintages if eds[0] <= v <= eds[-1]]
+        return (f"from {eds[0]}" if eds[-1] == vintages[-1] else f"{eds[0]}-{eds[-1]}") if contiguous else \
+            ", ".join(map(str, eds))
+
+    def state(r: str) -> str:
+        return "in effect" if r == rule else "alternative"
+
+    lines = [f"coverage 'common' ({state('common')}): {len(common)} sending countries present in every Lowy edition "
+             f"{vintages}: {', '.join(common)}; {len(extra)} countries of only some editions left out"
+             + (f" ({', '.join(extra)})" if extra else ""),
+             f"coverage 'all' ({state('all')}): {len(every)} sending countries of any Lowy edition: the "
+             f"{len(common)} of 'common' and {len(extra)} more, each counted in the editions that cover it, carried "
+             "back before its first edition (from the first Lowy edition on under 'editions_only') and carried "
+             "forward after its last"
+             + (f" ({'; '.join(f'{c} {editions_of(c)}' for c in extra)})" if extra else "")]
+    return lines if rule == "common" else lines[::-1]
+
+
+def _undated_note(undated: list[tuple[int, int, str]], years: list[int]) -> str:
+    """The build log's count of changes no event dates, by pair of observations, with the list."""
+    if not undated:
+        return "changes no event dates: 0"
+    pairs: dict[tuple[int, int], int] = {}
+    for a, b, _text in undated:
+        pairs[(a, b)] = pairs.get((a, b), 0) + 1
+    inside = sum(1 for _a, b, _t in undated if b in years)
+    span = f"{years[0]}-{years[-1]}" if years else "(none)"
+    by_pair = ", ".join(f"{a}->{b} {n}" for (a, b), n in sorted(pairs.items()))
+    return (f"changes no event dates: {len(undated)} ({inside} placed in the panel years {span}; "
+            f"by earlier observation -> edition: {by_pair}), each placed at the first edition that shows it (a post "
+            "listed in edition e1 and not in the next edition e2 counts through e2-1; one first listed in e2 counts "
+            "from e2). The changes: " + "; ".join(t for _a, _b, t in undated))
+
+
+def _fill_note(fill: str, vintages: list[int], years: list[int]) -> str:
+    """The build log's line on the fill rule in effect and the panel years it fills or leaves missing."""
+    if not vintages:
+        return f"fill '{fill}': no Lowy edition, no post"
+    first, last = vintages[0], vintages[-1]
+    inside = [v for v in vintages if v in years]
+    before, after = [t for t in years if t < first], [t for t in years if t > last]
+    between = [t for t in years if first < t < last and t not in vintages]
+    text = f"fill '{fill}': Lowy editions {vintages} ({len(inside)} in the panel years)"
+    if fill == "snapshots_only":
+        return text + f"; values only in the edition years, the {len(years) - len(inside)} other panel years missing"
+    text += (f"; {len(between)} panel years between editions filled from the earlier edition and the dated events"
+             + (f", {len(after)} after {last} carried forward from it" if after else ""))
+    if fill == "editions_only":
+        return text + (f"; no carrying back: the {len(before)} panel years before {first} are missing" if before
+                       else "")
+    return text + (f"; the {len(before)} panel years before {first} carried back from each post's first edition "
+                   "unless a dated event says otherwise" if before else "")
 
 
 def _add_events(events: pd.DataFrame, covered: set, options: PanelOptions, place, sample: set, site,
@@ -562,7 +657,10 @@ def _metro_year(posts: pd.DataFrame, codes: list[str], years: list[int], vintage
     labels = {t: _fill_label(t, vintages) for t in years}
     if fill == "snapshots_only":
         labels = {t: ("snapshot" if t in vintages else "none") for t in years}
-        off = ~out["year"].isin(vintages)
+    elif fill == "editions_only":
+        labels = {t: ("none" if label == "carried back" else label) for t, label in labels.items()}
+    if fill != "carry":   # no value where the rule gives none
+        off = out["year"].map(labels).eq("none")
         out.loc[off, ["consular_posts", "consulates_general"]] = np.nan
     out["consulate_fill"] = out["year"].map(labels).astype("string")
     return out[["cbsa_code", "year", "consular_posts", "consulates_general", "consulate_fill"]]

@@ -16,11 +16,13 @@ from citydip.errors import OptionError
 CHOICES = {
     "undated": ("exclude", "predate"),
     "conflict_rule": ("earliest", "latest"),
-    "consulate_fill": ("carry", "snapshots_only"),
+    "consulate_fill": ("carry", "snapshots_only", "editions_only"),
     "consulate_countries": ("common", "all"),
     "consulate_lowy_omissions": ("fill", "keep"),
     "boundary": ("flag", "drop"),
     "size_classes": ("terciles", "fixed"),
+    "cdp_inventory": ("all", "disclosed"),
+    "cdp_regional": ("exclude", "attribute"),
 }
 
 
@@ -36,9 +38,11 @@ class PanelOptions:
     * ``conflict_rule``: which year to use when sources give a tie different years.
     * ``exclude_sister_kinds``: row kinds left out of the sister-city counts
       (``intent``, ``planned``, ``friendship``, ``article_date``, ``domestic``).
-    * ``consulate_fill``: ``carry`` fills years between and outside the Lowy snapshots
-      (a post is carried back from its first snapshot and forward from its last, unless a
-      dated event opens or closes it); ``snapshots_only`` leaves other years missing.
+    * ``consulate_fill``: ``carry`` fills years between and outside the Lowy editions
+      (2016, 2017, 2019, 2021, 2023; a post is carried back from its first edition and
+      forward from its last, unless a dated event opens or closes it); ``snapshots_only``
+      leaves the years between and outside the editions missing; ``editions_only`` does not
+      carry back: years before the first edition are missing, later years as ``carry``.
     * ``consulate_countries``: ``common`` counts only sending countries present in every
       Lowy vintage (a consistent coverage); ``all`` counts every country of each vintage.
     * ``consulate_lowy_omissions``: ``fill`` sets the five posts that the consulate-event
@@ -48,6 +52,12 @@ class PanelOptions:
       flagged (``flag``) or their exports set missing (``drop``).
     * ``size_classes``: ``terciles`` of ``rank_year`` population within the sample, or
       ``fixed`` cut-offs ``size_cutoffs`` (persons).
+    * ``cdp_inventory``: CDP–ICLEI participation counts every city that responded in the
+      year (``all``: the year's list, whatever its inventory answer) or only those that
+      disclosed a city-wide inventory (``disclosed``); see :mod:`citydip.panel.cdp`.
+    * ``cdp_regional``: the four regional bodies that report to CDP (councils of governments,
+      a mayors' caucus) are not cities and are left out (``exclude``), or each counts for
+      the metro it represents (``attribute``; :data:`citydip.panel.cdp.REGIONAL_BODIES`).
     """
 
     top_n: int = SAMPLE_TOP_N
@@ -66,6 +76,8 @@ class PanelOptions:
     size_classes: str = "terciles"
     size_cutoffs: tuple[float, float] = (1_000_000.0, 3_000_000.0)
     deflator_base_year: int = 2017
+    cdp_inventory: str = "all"
+    cdp_regional: str = "exclude"
 
     def __post_init__(self) -> None:
         for name, allowed in CHOICES.items():

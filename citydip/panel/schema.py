@@ -45,9 +45,20 @@ _ITA = "ITA Metropolitan Export Series (workbook 2005-2023)"
 _BEA_INC = "BEA CAINC1 (MSA file, March-2020 definitions)"
 _BEA_GDP = "BEA CAGDP1 (MSA file and U.S. row of the all-areas file)"
 _SISTER = "citydip curated sister_cities.csv"
-_LOWY = "Lowy Global Diplomacy Index 2016/2017/2019 + citydip curated consulate_events.csv"
+_LOWY = ("Lowy Global Diplomacy Index editions 2016/2017/2019/2021/2023 (2023 = Lowy's '2024' index) + citydip "
+         "curated consulate_events.csv")
 _NETS = "citydip curated network_memberships.csv"
 _CLIM = "ClimActor snapshots (Sept 2020, Dec 2022)"
+_CDP = "CDP-ICLEI city-wide emissions disclosures 2016-2021 (CDP Open Data Portal; cite CDP and ICLEI)"
+_CDP_RULE = ("U.S. rows matched to March-2020 CBSAs by place name and state, else the state the account gives in "
+             "another year, else coordinates; <NA> outside 2016-2021 (no file), 0 in 2016-2021 where no account "
+             "reports; options.cdp_inventory: 'all' (default) counts every row of the year's list of respondents "
+             "(rows answering the inventory question 'in progress', 'intending', 'no' or not at all, e.g. 30 "
+             "U.S. rows of 2019, count), 'disclosed' only rows with a disclosed city-wide inventory; "
+             "options.cdp_regional: 'exclude' (default) leaves out the four regional bodies (Metropolitan "
+             "Washington COG, Metropolitan Council Twin Cities, Chicago Metropolitan Mayors Caucus, Mid-America "
+             "Regional Council; listed in match_report.csv), 'attribute' counts each for the metro it represents "
+             "(citydip/panel/cdp.py)")
 
 COLUMNS: tuple[PanelColumn, ...] = (
     _c("cbsa_code", "string", "", "5-digit CBSA code, March-2020 delineation", "Census List 1 (Mar 2020)"),
@@ -102,7 +113,8 @@ COLUMNS: tuple[PanelColumn, ...] = (
        _LOWY, "options.consulate_fill and options.consulate_countries; NaN where the fill rule gives no value"),
     _c("consulates_general", "float64", "count", "career consulates general in the metro", _LOWY, "as consular_posts"),
     _c("consulate_fill", "string", "", "how the year's consulate counts were obtained "
-       "('snapshot', 'between snapshots', 'carried back', 'carried forward', 'none')", _LOWY),
+       "('snapshot': a Lowy edition year; 'between snapshots', 'carried back', 'carried forward'; 'none': no value "
+       "under options.consulate_fill, e.g. years before 2016 under 'editions_only')", _LOWY),
     # -- networks -------------------------------------------------------------------------------------
     _c("networks_dated", "int64", "count", "international city networks joined by the year (dated joins)", _NETS,
        "a network counts once per metro; undated memberships per options.undated"),
@@ -110,6 +122,18 @@ COLUMNS: tuple[PanelColumn, ...] = (
        f"{_NETS}; {_CLIM}"),
     *(_c(f"net_{code}", "bool", "", f"member of {name} by the year (dated joins)", _NETS)
       for code, name in NETWORKS.items()),
+    # -- CDP-ICLEI participation (2016-2021 only) ---------------------------------------------------------
+    _c("cdp_cities_reporting", "Int64", "count", "local governments of the metro (cities, towns, counties; distinct "
+       "CDP accounts) reporting to CDP-ICLEI in the year", _CDP, _CDP_RULE),
+    _c("cdp_any", "Int64", "0/1", "1 if any local government of the metro reports to CDP-ICLEI in the year "
+       "(cdp_cities_reporting > 0)", _CDP, "<NA> outside 2016-2021; rules as cdp_cities_reporting"),
+    _c("cdp_ever", "Int64", "0/1", "1 if a local government of the metro reported to CDP-ICLEI in any year from "
+       "2016 to the year (ever reported as of t; never falls back to 0)", _CDP,
+       "<NA> outside 2016-2021 (reporting before 2016 is not observed); rules as cdp_cities_reporting"),
+    _c("cdp_ever_2016_2021", "Int64", "0/1", "1 if a local government of the metro reported to CDP-ICLEI in any "
+       "year 2016-2021 (time-invariant within those years)", _CDP,
+       "<NA> outside 2016-2021; uses all six reporting years even when the panel ends earlier; rules as "
+       "cdp_cities_reporting"),
     # -- convenience -----------------------------------------------------------------------------------
     _c("diplomacy_index", "float64", "standard deviations",
        "standardised sum of sister_active, consular_posts and networks_dated", "derived",

@@ -21,6 +21,7 @@ For metro ``i`` and year ``t`` (all logs natural)::
                        + beta_network * networks_dated[i,t]
                        + beta_log_population * log_population[i,t]
                        + beta_log_per_capita_income * log_per_capita_income[i,t]
+                       + beta_cdp * cdp_cities_reporting[i,t]   (2016-2021; 0 elsewhere)
                        + eps[i,t],           eps ~ iid N(0, noise_sd**2)
 
     alpha[i] = export_level + openness_loading * openness[i] + N(0, metro_sd**2)
@@ -50,6 +51,18 @@ With the default ``beta_sister_mid = 0`` the effects are homogeneous, so the hea
 specification (log exports on the three measures, the two controls and metro and year
 effects) is correctly specified. Setting ``beta_sister_mid`` gives a size-heterogeneity
 model (sister ties interacted with the mid size class) a known non-zero answer.
+
+CDP-ICLEI participation (``cdp_*`` columns) exists for 2016-2021 only and is missing (<NA>)
+in other years, as in the real panel. A metro has Poisson(exp(cdp_log_mean + cdp_size *
+size + cdp_openness * openness)) local governments that ever take part (so participation,
+like the other measures, rises with size and openness and is correlated with the metro
+effect); each starts reporting in a year drawn uniformly from ``cdp_first_start`` to
+``cdp_last_start`` (earlier starts are first seen in 2016, later ones after 2021 never) and
+reports again each later year with probability ``cdp_stay``. Its true effect on exports is
+``beta_cdp``, zero by default: within metros the CDP measures have no association with
+exports, and across metros only the one that openness and size give them. The CDP draws use
+their own random stream (seeded from ``seed``), so the other columns are the same with or
+without them.
 
 The effect of a first network join is a step: 0 before the join year, ``beta_network``
 from the join year on (later joins each add ``beta_network``), see
@@ -103,6 +116,12 @@ NETWORK_TIMING = {
 #: Earliest establishment year of a synthetic sister-city tie.
 FIRST_TIE_YEAR = 1956
 
+#: Reporting years of CDP-ICLEI participation (the CDP measures are missing in other years).
+CDP_YEARS = (2016, 2017, 2018, 2019, 2020, 2021)
+#: Random stream of the CDP draws (``SeedSequence([seed, CDP_STREAM])``): separate from the
+#: main stream, so that adding the CDP measures left every other synthetic column unchanged.
+CDP_STREAM = 1
+
 
 @dataclass(frozen=True)
 class SyntheticTruth:
@@ -153,6 +172,15 @@ class SyntheticTruth:
       to three years after the last panel year.
     * ``network_undated_share``: probability of an undated membership in a network the
       metro has no dated join in (enters ``networks_ever`` only).
+    * ``beta_cdp``: effect on log exports per local government reporting to CDP-ICLEI in the
+      year (log points; default 0: no effect). Not in :meth:`effects` (the headline
+      specification has no CDP measure).
+    * ``cdp_log_mean``, ``cdp_size``, ``cdp_openness``: local governments of a metro that ever
+      report ~ Poisson(exp(log_mean + size_coef * size + openness_coef * openness)) (count).
+    * ``cdp_first_start``, ``cdp_last_start``: each starts reporting in a year uniform on
+      ``cdp_first_start``..``cdp_last_start`` (before 2016: reports from 2016 on, the first
+      year observed; after 2021: never observed reporting); ``cdp_stay``: probability that it
+      reports again in each later year.
 
     Controls:
 
@@ -206,6 +234,14 @@ class SyntheticTruth:
     network_size: float = 1.0
     network_openness: float = 0.8
     network_undated_share: float = 0.05
+    # CDP-ICLEI participation (2016-2021)
+    beta_cdp: float = 0.0
+    cdp_log_mean: float = -0.1
+    cdp_size: float = 0.8
+    cdp_openness: float = 0.5
+    cdp_first_start: int = 2013
+    cdp_last_start: int = 2022
+    cdp_stay: float = 0.85
     # controls
     population_top: float = 19_000_000.0
     population_zipf: float = 0.75
@@ -384,6 +420,9 @@ def synthetic_panel(
                    + truth.beta_log_population * np.log(population)
                    + truth.beta_log_per_capita_income * np.log(per_capita_income)
                    + eps)
+    cdp = _cdp_participation(np.random.default_rng(np.random.SeedSequence([seed, CDP_STREAM])), truth, size,
+                             openness, years)
+    log_exports = log_exports + truth.beta_cdp * np.nan_to_num(cdp["cdp_cities_reporting"])
     exports = np.exp(log_exports)
 
     # -- assemble ----------------------------------------------------------------------------
@@ -429,9 +468,34 @@ def synthetic_panel(
         "networks_dated": cell(networks_dated),
         "networks_ever": metro(networks_ever),
         **{f"net_{code}": cell(net_member[code]) for code in schema.NETWORKS},
+        **{name: pd.array(cell(values), dtype="Float64").astype("Int64") for name, values in cdp.items()},
     })
     panel["diplomacy_index"] = diplomacy_index(panel)
     panel = schema.conform(panel)
     panel.attrs = {"synthetic": True, "synthetic_seed": int(seed),
                    "size_cutoffs": {"small_below": float(cutoffs[0]), "large_from": float(cutoffs[1])}}
     return panel, truth
+
+
+def _cdp_participation(rng: np.random.Generator, truth: SyntheticTruth, size: np.ndarray, openness: np.ndarray,
+                       years: np.ndarray) -> dict[str, np.ndarray]:
+    """The four CDP measures (metros x ``years``, NaN outside 2016-2021; see the module
+    docstring). Draws do not depend on ``years``: a shorter panel shows the same metros."""
+    n, cdp_years = len(size), np.asarray(CDP_YEARS)
+    accounts = rng.poisson(np.exp(truth.cdp_log_mean + truth.cdp_size * size + truth.cdp_openness * openness))
+    metro = np.repeat(np.arange(n), accounts)
+    start = np.maximum(rng.integers(truth.cdp_first_start, truth.cdp_last_start + 1, len(metro)), cdp_years[0])
+    stays = rng.random((len(metro), len(cdp_years))) < truth.cdp_stay
+    reports = (cdp_years[None, :] == start[:, None]) | ((cdp_years[None, :] > start[:, None]) & stays)
+    count = np.zeros((n, len(cdp_years)))
+    np.add.at(count, metro, reports.astype(float))
+    ever = np.maximum.accumulate(count > 0, axis=1).astype(float)
+    whole = np.repeat((count > 0).any(axis=1, keepdims=True), len(cdp_years), axis=1).astype(float)
+    out = {}
+    for name, values in (("cdp_cities_reporting", count), ("cdp_any", (count > 0).astype(float)), ("cdp_ever", ever),
+                         ("cdp_ever_2016_2021", whole)):
+        frame = np.full((n, len(years)), np.nan)
+        inside = np.isin(years, cdp_years)
+        frame[:, inside] = values[:, np.searchsorted(cdp_years, years[inside])]
+        out[name] = frame
+    return out

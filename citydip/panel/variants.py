@@ -30,6 +30,9 @@ VARIANTS: dict[str, tuple[str, dict]] = {
     "consulates-snapshots-only": ("consular posts only in the Lowy snapshot years (2016, 2017, 2019); other "
                                   "years missing, so models with a consulate measure use those three years only",
                                   {"consulate_fill": "snapshots_only"}),
+    "consulates-editions-only": ("consular posts not carried back before the first Lowy edition (2016): earlier "
+                                 "years missing, so models with a consulate measure use 2016 on; later years as "
+                                 "the default", {"consulate_fill": "editions_only"}),
     "consulates-all-countries": ("consular posts of every sending country in each Lowy vintage, not only the "
                                  "countries present in all three", {"consulate_countries": "all"}),
     "consulates-lowy-as-published": ("the Lowy 2016 file as published (documented omissions not filled)",
@@ -39,6 +42,11 @@ VARIANTS: dict[str, tuple[str, dict]] = {
     "size-fixed-cutoffs": ("size classes by fixed population cut-offs instead of terciles",
                            {"size_classes": "fixed"}),
     "years-2005-2019": ("the anchor paper's years, 2005-2019", {"last_year": 2019}),
+    "cdp-disclosed-only": ("CDP-ICLEI participation counts only cities that disclosed a city-wide emissions "
+                           "inventory, not every respondent of the year (those 'in progress', 'intending', 'no' or "
+                           "without an answer left out)", {"cdp_inventory": "disclosed"}),
+    "cdp-regional-bodies": ("CDP-ICLEI participation also counts the four regional bodies (councils of governments, "
+                            "a mayors' caucus) for the metro each represents", {"cdp_regional": "attribute"}),
 }
 
 

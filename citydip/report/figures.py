@@ -400,6 +400,103 @@ def cohort_plot(cohorts: pd.DataFrame, excluded: pd.DataFrame, years: tuple[int,
     return fig
 
 
+def event_paths_plot(paths: pd.DataFrame, names: Mapping[str, str] | None = None, *, reference: int = -1,
+                     ylabel: str = "Estimate (95% CI)", xlabel: str = "Years relative to the event",
+                     path: str | os.PathLike | None = None) -> Figure:
+    """Event-study paths of several estimators side by side, over the treated metros behind
+    each event time.
+
+    ``paths`` has one row per estimator and event time (columns estimator, event_time,
+    estimate, conf_low, conf_high, treated_metros_observed, in_tests; as
+    :func:`citydip.analysis.dynamics.event_paths` for one treatment); ``names``: estimator ->
+    legend label. Top: estimates with 95% intervals, estimators offset; event times outside
+    the tested range (``in_tests`` False) drawn with open markers and pale bars; the reference
+    period as an open marker at zero. Bottom: the treated metros behind each event time.
+    """
+    missing = [c for c in ("estimator", "event_time", "estimate", "conf_low", "conf_high",
+                           "treated_metros_observed", "in_tests") if c not in paths.columns]
+    if missing:
+        raise CitydipError(f"the event-study paths have no columns {missing}")
+    if paths.empty:
+        raise CitydipError("the event-study paths are empty")
+    estimators = list(pd.unique(paths["estimator"]))
+    names = dict(names or {})
+    with _style():
+        fig = Figure(figsize=(7.2, 4.8), dpi=DPI, layout="constrained")
+        FigureCanvasAgg(fig)
+        top, bottom = fig.subplots(2, 1, sharex=True, height_ratios=(3.2, 1))
+        for j, (estimator, offset) in enumerate(zip(estimators, _offsets(len(estimators)))):
+            part = paths[(paths["estimator"] == estimator) & (paths["event_time"] != reference)]
+            part = part.sort_values("event_time", kind="stable")
+            color = f"C{j}"
+            for tested, alpha, face in ((True, 1.0, color), (False, 0.35, "white")):
+                rows = part[part["in_tests"].astype(bool) == tested]
+                if rows.empty:
+                    continue
+                est, low, high = (rows[c].to_numpy(dtype=float) for c in ("estimate", "conf_low", "conf_high"))
+                top.errorbar(rows["event_time"].to_numpy(dtype=float) + offset, est,
+                             yerr=_lengths(est, low, high), fmt=MARKERS[j % len(MARKERS)], markersize=4,
+                             capsize=2, elinewidth=1, color=color, alpha=alpha, markerfacecolor=face,
+                             label=names.get(estimator, estimator) if tested else None)
+        top.scatter([reference], [0.0], s=30, facecolors="white", edgecolors="0.2", linewidths=1.1, zorder=3,
+                    label=f"Reference period (t = {reference:g})")
+        top.axhline(0.0, **_ZERO)
+        for ax in (top, bottom):
+            ax.axvline(-0.5, color="0.35", linewidth=0.8, linestyle=":", zorder=0)
+        top.set_ylabel(ylabel)
+        top.legend(loc="best", fontsize="small")
+        support = paths.drop_duplicates("event_time").sort_values("event_time")
+        bottom.bar(support["event_time"], support["treated_metros_observed"], width=0.7,
+                   color=np.where(support["in_tests"].astype(bool), "0.45", "0.8"))
+        bottom.set_ylabel("Treated\nmetros", fontsize=8)
+        bottom.set_xlabel(xlabel)
+        ticks = support["event_time"].to_numpy(dtype=float)
+        bottom.set_xticks(ticks, [f"{t:g}".replace("-", "\N{MINUS SIGN}") for t in ticks], fontsize=7)
+        save_figure(fig, path)
+    return fig
+
+
+def honest_plot(intervals: pd.DataFrame, breakdown: pd.DataFrame | None = None, names: Mapping[str, str] | None = None,
+                *, benchmark: float | None = None, path: str | os.PathLike | None = None) -> Figure:
+    """Honest confidence intervals over Mbar (``intervals``: treatment, target, mbar, conf_low,
+    conf_high; as :func:`citydip.analysis.dynamics.honest_tables`), one panel per treatment
+    (``names``: treatment -> title), one colour per target; the breakdown value of each target
+    (``breakdown``: treatment, target, breakdown_zero) as a dotted vertical line where positive,
+    ``benchmark`` as a dashed horizontal line."""
+    missing = [c for c in ("treatment", "target", "mbar", "conf_low", "conf_high") if c not in intervals.columns]
+    if missing:
+        raise CitydipError(f"the honest intervals have no columns {missing}")
+    treatments = list(pd.unique(intervals["treatment"]))
+    targets = list(pd.unique(intervals["target"]))
+    names = dict(names or {})
+    with _style():
+        fig, axes = _grid((7.2, 3.4), 1, len(treatments), sharey=True)
+        axes = np.atleast_1d(axes)
+        for ax, t in zip(axes, treatments):
+            for j, (target, offset) in enumerate(zip(targets, _offsets(len(targets)))):
+                part = intervals[(intervals["treatment"] == t) & (intervals["target"] == target)].sort_values("mbar")
+                mbar = part["mbar"].to_numpy(dtype=float)
+                low, high = part["conf_low"].to_numpy(dtype=float), part["conf_high"].to_numpy(dtype=float)
+                step = np.min(np.diff(mbar)) if len(mbar) > 1 else 1.0
+                ax.errorbar(mbar + offset * step, (low + high) / 2, yerr=(high - low) / 2, fmt="none", capsize=2.5,
+                            elinewidth=1.4, color=f"C{j}", label=target)
+                if breakdown is not None:
+                    hit = breakdown[(breakdown["treatment"] == t) & (breakdown["target"] == target)]
+                    for value in hit["breakdown_zero"]:
+                        if value > 0:
+                            ax.axvline(value, color=f"C{j}", linewidth=0.8, linestyle=":")
+            ax.axhline(0.0, **_ZERO)
+            if benchmark is not None:
+                ax.axhline(benchmark, color="firebrick", linewidth=0.8, linestyle="--", zorder=0)
+            ax.set_title(names.get(t, t), fontsize=9)
+        fig.supxlabel("Mbar (largest post-event change in the trend gap / largest change between lead years)",
+                      fontsize=8)
+        axes[0].set_ylabel("Honest 95% interval (log points)")
+        axes[-1].legend(fontsize=7, loc="upper left")
+        save_figure(fig, path)
+    return fig
+
+
 def importance_plot(importance: pd.DataFrame, path: str | os.PathLike | None = None) -> Figure:
     """Permutation importance (mean ± 1 s.d.; ``importance``: columns label, mean, sd,
     diplomacy), diplomacy measures coloured, smallest at the bottom."""
@@ -449,5 +546,32 @@ def interaction_plot(pairs: pd.DataFrame, path: str | os.PathLike | None = None)
         ax.tick_params(axis="y", labelsize=7)
         _legend_patches(ax, {"with log population (metro size)": "C1", "two diplomacy measures": "C0",
                              "other": "0.6"}, fontsize=7, loc="lower right")
+        save_figure(fig, path)
+    return fig
+
+
+def eim_plot(effects: pd.DataFrame, per_seed: pd.DataFrame | None = None, path: str | os.PathLike | None = None, *,
+             xlabel: str = "EIM (increase in out-of-bag MSE): mean ± 1 s.d.; dots: seeds") -> Figure:
+    """Effect importance of one kind of effect of an interaction forest: a bar per effect at its
+    mean over seeds with ± 1 s.d., and a dot per seed (``effects``: columns pair, label, mean, sd,
+    diplomacy, with_size; ``per_seed``: columns kind, pair, value, of the same kind or all kinds).
+    Effects involving a diplomacy measure are coloured, those with log population (metro size) in
+    a second colour; the largest at the top."""
+    with _style():
+        order = effects.sort_values("mean").reset_index(drop=True)
+        fig, ax = _grid((6.4, max(2.4, 0.32 * len(order) + 1.0)))
+        colors = ["C1" if w and d else "C0" if d else "0.6" for w, d in zip(order.with_size, order.diplomacy)]
+        ax.barh(order["label"], order["mean"], xerr=order["sd"], color=colors, capsize=3, error_kw={"elinewidth": 1})
+        if per_seed is not None:
+            kind = effects["kind"].iloc[0] if "kind" in effects and len(effects) else None
+            seeds = per_seed if kind is None or "kind" not in per_seed else per_seed[per_seed.kind == kind]
+            for y, pair in enumerate(order["pair"]):
+                values = seeds.loc[seeds.pair == pair, "value"].to_numpy()
+                ax.plot(values, np.full(len(values), y), "o", color="0.15", markersize=2.2, alpha=0.7, zorder=3)
+        ax.axvline(0, color="0.35", linewidth=0.8, linestyle="--")
+        ax.set_xlabel(xlabel)
+        ax.tick_params(axis="y", labelsize=7)
+        _legend_patches(ax, {"diplomacy × log population": "C1", "diplomacy measure": "C0", "other": "0.6"},
+                        fontsize=7, loc="lower right")
         save_figure(fig, path)
     return fig

@@ -33,9 +33,9 @@ MAIN_TERMS = (*catalogue.MEASURES, "consulates_general", *(f"{m}_lag1" for m in 
 
 #: The other regression tables of ``citydip estimate``: file stem -> models (in column order).
 TABLES = {
-    "table_inference": ["M3 two-way FE", "M3 two-way FE [two-way cluster]", "M3 two-way FE [wild bootstrap]",
-                        "M3 two-way FE [Driscoll-Kraay]", "M3-CG two-way FE, consulates general"],
-    "table_size": ["M5 by size class"],
+    "table_inference": [*(catalogue.inference_variant(v) for v in ("cluster", *catalogue.INFERENCE_SUFFIXES)),
+                        catalogue.MODEL_NAMES["M3-CG"]],
+    "table_size": [catalogue.MODEL_NAMES["M5"]],
 }
 
 
@@ -65,7 +65,7 @@ def write_tables_and_figures(run: EstimateRun, out_dir: Path) -> dict[str, Path]
     figures = out_dir / "figures"
     title = " (SYNTHETIC DATA)" if run.synthetic else ""
     coefficient_plot(tidy, terms=list(catalogue.MEASURES),
-                     models=["M1 between", "M2 pooled + year FE", "M3 two-way FE", "M4 PPML"],
+                     models=[catalogue.MODEL_NAMES[k] for k in ("M1", "M2", "M3", "M4")],
                      path=figures / "coefficients.png", title=f"Diplomacy measures and exports{title}")
     paths["coefficients.png"] = figures / "coefficients.png"
     for treatment, study in run.studies.items():

@@ -206,24 +206,42 @@ def test_anchor_tables_use_the_estimated_clustered_specifications(curve):
 
 
 def test_curve_null_test(synthetic):
+    from citydip.estimation.speccurve import NULL_STATISTICS, spec_curve
+
     _, panel = synthetic
     samples = {"all": None, "2005-2019": "year <= 2019"}
-    result = mu.curve_null_test(panel, samples, draws=4, seed=7)
+    result = mu.curve_null_test(panel, samples, draws=19, seed=7)
     # 3 measures x 5 control sets x 3 fixed-effect structures x 2 samples
     assert result.specifications == 3 * 5 * 3 * 2
+    table = result.table
+    groups = ["pooled (metro + year, year)", "metro + year", "year", "metro only"]
+    assert list(table.group.unique()) == groups and len(table) == 4 * 3
+    assert table.statistic.tolist() == list(NULL_STATISTICS) * 4
+    assert table.groupby("group", sort=False).specifications.first().tolist() == [60, 30, 30, 30]
+    assert (table.method == "bootstrap").all() and (table.draws == 19).all() and (table.seed == 7).all()
+    assert np.allclose(table.p_value, (1 + table.exceeded) / 20)
+    assert np.allclose(table.monte_carlo_se, np.sqrt(table.p_value * (1 - table.p_value) / 19))
+    # each group is the curve's own specifications of those fixed effects, metro-only never pooled
+    curve = spec_curve(panel, outcomes="log_exports", treatments=list(MEASURES), controls=mu.CONTROLS,
+                       fixed_effects=mu.FIXED_EFFECTS, samples=samples, vcov="CRV1").results
+    medians = table[table.statistic == "median_estimate"].set_index("group").observed
+    assert medians["pooled (metro + year, year)"] == pytest.approx(curve[curve.fixed_effects != "metro"].coefficient.median())
+    for fe, group in (("metro + year", "metro + year"), ("year", "year"), ("metro", "metro only")):
+        assert medians[group] == pytest.approx(curve[curve.fixed_effects == fe].coefficient.median())
+    # the main test is the pooled group's, with the median and share findings words
     t = result.test
-    observed, null = t.observed, t.null
-    sign = np.array([t.direction, 1.0])
-    exceeded = ((null.to_numpy() * sign) >= (observed.to_numpy() * sign) - 1e-12).sum(axis=0)
-    assert result.exceeded.tolist() == exceeded.tolist()
-    p = (1 + exceeded) / (1 + 4)
-    assert np.allclose(result.table.p_value, p)
-    assert np.allclose(result.monte_carlo_se, np.sqrt(p * (1 - p) / 4))
-    assert (result.table.draws == 4).all() and (result.table.seed == 7).all()
+    assert list(t.groups.index) == groups[:1] and list(result.groups.groups.index) == groups
+    assert result.exceeded.index.tolist() == ["median_estimate", "share_significant"]
+    main = table[table.group == groups[0]].set_index("statistic")
+    assert result.exceeded.tolist() == main.exceeded.iloc[:2].tolist()
     # the synthetic effects are positive and strong: no null draw reaches the observed curve
-    assert t.direction == 1 and result.at_floor == ["median_estimate", "share_significant"]
-    again = mu.curve_null_test(panel, samples, draws=4, seed=7)
+    assert (main.direction == 1).all() and (main.exceeded == 0).all()
+    assert result.at_floor == ["median_estimate", "share_significant"] and result.unsettled == []
+    again = mu.curve_null_test(panel, samples, draws=19, seed=7)
     assert again.table.equals(result.table)
+    # the previous method stays available
+    old = mu.curve_null_test(panel, {"all": None}, draws=2, seed=7, method="resample")
+    assert (old.table.method == "resample").all() and (old.table.draws == 2).all()
 
 
 def test_synthetic_check_recovers_the_true_effects(curve, synthetic):

@@ -7,6 +7,9 @@ import pytest
 
 from citydip.geo import report
 
+# Matching every real source takes about 12 s (the module's fixture), whichever test comes first.
+pytestmark = pytest.mark.slow
+
 
 @pytest.fixture(scope="module")
 def results(real_data):

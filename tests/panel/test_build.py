@@ -106,6 +106,7 @@ def test_provenance_and_report(built, tmp_path):
         assert f"`{name}`" in text
 
 
+@pytest.mark.slow
 def test_two_builds_are_byte_identical(built, real_data, tmp_path):
     again = build.build_panel(real_data)
     a = build.write_outputs(built, tmp_path / "a")
@@ -134,8 +135,8 @@ def test_shuffled_inputs_give_the_same_measures(real_data, panel):
 
 @pytest.mark.parametrize("kwargs,message", [
     ({"first_year": 2000, "last_year": 2010}, "outside the export data"),
-    ({"cbsa_codes": ("99999",)}, "not metropolitan statistical areas"),
-    ({"rank_year": 1950}, "rank year 1950"),
+    pytest.param({"cbsa_codes": ("99999",)}, "not metropolitan statistical areas", marks=pytest.mark.slow),
+    pytest.param({"rank_year": 1950}, "rank year 1950", marks=pytest.mark.slow),
 ])
 def test_impossible_requests_fail_clearly(real_data, kwargs, message):
     with pytest.raises(OptionError, match=message):

@@ -417,3 +417,220 @@ def test_real_build_is_fast_and_complete(real):
     assert len(r.metro_year) == 100 * 17 and r.metro_year.consular_posts.notna().all()
     assert r.metro_year.consulate_fill.tolist()[:17] == ["carried back"] * 11 + [
         "snapshot", "snapshot", "between snapshots", "snapshot", "carried forward", "carried forward"]
+
+
+# -- five editions: placement between editions, fill rules, coverage ------------------------------------------
+EDITIONS = (2016, 2017, 2019, 2021, 2023)
+YEARS5 = range(2010, 2025)
+# Lowy's spellings change between editions; the reader's sending_country_harmonised is one name
+RENAMED = {"Turkey": ("Turkey", "Türkiye"), "Korea Republic of (South Korea)": ("Korea Republic of (South Korea)",
+                                                                                 "South Korea")}
+
+
+def _lowy5(rows: list[tuple]) -> pd.DataFrame:
+    """rows: (edition, published country, published city, title[, corrected city]); adds the
+    reader's harmonised country and corrected city columns."""
+    frame = _lowy([r[:4] for r in rows])
+    frame["sending_country_harmonised"] = frame["sending_country"].map(harmonise_country).astype("string")
+    frame["post_city_corrected"] = pd.Series([r[4] if len(r) > 4 else r[2] for r in rows], dtype="string")
+    return frame
+
+
+def five_edition_lowy() -> pd.DataFrame:
+    rows = []
+    for v in EDITIONS:
+        late = v >= 2021
+        rows += [(v, c, "Washington DC", "Embassy") for c in ("France", "Germany", "Spain", "Japan")]
+        rows += [(v, "Türkiye" if late else "Turkey", "Washington DC", "Embassy"),
+                 (v, "South Korea" if late else "Korea Republic of (South Korea)", "Washington DC", "Embassy"),
+                 (v, "France", "Alpha", "Consulate-General"),                       # every edition
+                 (v, "Türkiye" if late else "Turkey", "Beta", "Consulate-General"),  # renamed: one post throughout
+                 (v, "South Korea" if late else "Korea Republic of (South Korea)", "Gamma", "Consulate")]
+        if v <= 2019:
+            rows += [(v, "Germany", "Alpha", "Consulate-General")]                 # gone in 2021: no event
+            rows += [(v, "Japan", "Beta", "Consulate-General")]                    # gone in 2021: closed 2020
+        if v == 2021:
+            rows += [(v, "Spain", "Gamma", "Consulate-General")]                   # only in 2021: no event
+        if v >= 2021:
+            rows += [(v, "Japan", "Gamma", "Consulate")]                           # new in 2021: no event
+            rows += [(v, "Colombia", "Washington DC", "Embassy"),                  # covered from 2021 only
+                     (v, "Colombia", "Alpha", "Consulate")]
+        if v == 2023:
+            rows += [(v, "Mexico", "Oklahoma", "Consulate", "Gamma"),              # published city corrected
+                     (v, "Mexico", "Washington DC", "Embassy")]                    # covered in 2023 only
+    return _lowy5(rows)
+
+
+def run5(countries="common", fill="carry", lowy=None, events=None, years=YEARS5):
+    options = PanelOptions(consulate_countries=countries, consulate_fill=fill)
+    events = _events([ev("ce-0001", "Japan", "Beta", "closed", 2020)]) if events is None else events
+    return consulate_measures(five_edition_lowy() if lowy is None else lowy, events, FakeMatcher(), CODES, years,
+                              options)
+
+
+@pytest.fixture(scope="module")
+def carry5():
+    return run5()
+
+
+def test_change_between_editions_without_an_event_is_placed_at_the_later_edition(carry5):
+    assert years_of(carry5, "Germany", ALPHA) == span(2010, 2020)     # in 2019, not in 2021: through 2020
+    assert years_of(carry5, "Japan", GAMMA) == span(2021, 2024)       # first listed 2021: from 2021
+    assert years_of(carry5, "Spain", GAMMA) == {2021, 2022}           # 2021 only: through 2022 (2023 - 1)
+    assert years_of(carry5, "Japan", BETA) == span(2010, 2019)        # a dated closure places its own change
+    note = next(n for n in carry5.notes if n.startswith("changes no event dates"))
+    assert note.startswith("changes no event dates: 4 (4 placed in the panel years 2010-2024; "
+                           "by earlier observation -> edition: 2019->2021 3, 2021->2023 1)")
+    assert "Spain Gamma (30000) appears in 2021" in note
+    assert "Germany Alpha (10000) disappears in 2021" in note and "Japan Gamma (30000) appears in 2021" in note
+    assert "Spain Gamma (30000) disappears in 2023" in note and "Japan Beta" not in note
+
+
+def test_five_editions_years_between_and_after_are_labelled(carry5):
+    fill = carry5.metro_year.drop_duplicates("year").set_index("year").consulate_fill
+    assert [fill[t] for t in (2015, 2016, 2018, 2020, 2021, 2022, 2023, 2024)] == [
+        "carried back", "snapshot", "between snapshots", "between snapshots", "snapshot", "between snapshots",
+        "snapshot", "carried forward"]
+
+
+def test_renamed_sending_country_is_one_post_and_in_common_coverage(carry5):
+    assert years_of(carry5, "Türkiye", BETA) == span(2010, 2024)
+    assert years_of(carry5, "South Korea", GAMMA) == span(2010, 2024)
+    assert not carry5.posts.sending_country.isin(["Turkey", "Korea Republic of (South Korea)"]).any()
+
+
+def test_corrected_post_city_is_matched():
+    every = run5("all")
+    assert years_of(every, "Mexico", GAMMA) == span(2010, 2024)   # 'Oklahoma' corrected to a city in Gamma
+
+
+def test_coverage_rules_over_five_editions_and_the_log_lists_them(carry5):
+    by_edition = {v: set(f.sending_country_harmonised) for v, f in five_edition_lowy().groupby("vintage")}
+    rules = consulates.coverage_rules(by_edition)
+    assert rules["common"] == ["France", "Germany", "Japan", "South Korea", "Spain", "Türkiye"]
+    assert rules["all"] == ["Colombia", "France", "Germany", "Japan", "Mexico", "South Korea", "Spain", "Türkiye"]
+    common_note, all_note = carry5.notes[:2]
+    assert common_note.startswith("coverage 'common' (in effect): 6 sending countries present in every Lowy edition "
+                                  "[2016, 2017, 2019, 2021, 2023]: France, Germany, Japan, South Korea, Spain, Türkiye;")
+    assert "2 countries of only some editions left out (Colombia, Mexico)" in common_note
+    assert all_note.startswith("coverage 'all' (alternative): 8 sending countries")
+    assert "(Colombia from 2021; Mexico from 2023)" in all_note
+    every = run5("all")
+    assert every.notes[0].startswith("coverage 'all' (in effect)") and every.notes[1].startswith("coverage 'common'")
+    assert years_of(carry5, "Colombia", ALPHA) == set()
+    assert years_of(every, "Colombia", ALPHA) == span(2010, 2024)    # carried back from its first edition
+
+
+@pytest.mark.parametrize("countries", ["common", "all"])
+def test_editions_only_is_missing_before_the_first_edition_and_carry_from_it(countries):
+    carry, eds = run5(countries), run5(countries, "editions_only")
+    c, e = carry.metro_year, eds.metro_year
+    early = e.year < 2016
+    assert e.loc[early, ["consular_posts", "consulates_general"]].isna().all().all()
+    assert (e.loc[early, "consulate_fill"] == "none").all()
+    pd.testing.assert_frame_equal(e[~early].reset_index(drop=True), c[~early].reset_index(drop=True))
+    assert eds.posts.year.min() == 2016
+    pd.testing.assert_frame_equal(eds.posts, carry.posts[carry.posts.year >= 2016].reset_index(drop=True))
+    assert any(n.startswith("fill 'editions_only'") and "the 6 panel years before 2016 are missing" in n
+               for n in eds.notes)
+
+
+def test_editions_only_on_the_three_edition_scenario_and_snapshots_only_on_five(carry):
+    eds = run(fill="editions_only").metro_year
+    assert eds.loc[eds.year < 2016, "consular_posts"].isna().all()
+    pd.testing.assert_frame_equal(eds[eds.year >= 2016], carry.metro_year[carry.metro_year.year >= 2016])
+    snap = run5(fill="snapshots_only").metro_year
+    assert sorted(snap.loc[snap.consular_posts.notna(), "year"].unique()) == list(EDITIONS)
+
+
+def test_fill_rules_do_not_depend_on_the_panel_years():
+    short, long = run5(years=range(2018, 2023)), run5(years=YEARS5)
+    merged = short.metro_year.merge(long.metro_year, on=["cbsa_code", "year"], suffixes=("", "_long"))
+    assert len(merged) == len(CODES) * 5
+    assert (merged.consular_posts == merged.consular_posts_long).all()
+    assert (merged.consulate_fill == merged.consulate_fill_long).all()
+
+
+# -- real data, five editions ---------------------------------------------------------------------------------------
+#: Metros whose Lowy posts sit in one principal city.
+ONE_CITY = {"16980": "Chicago", "26420": "Houston", "12060": "Atlanta", "42660": "Seattle", "19740": "Denver"}
+#: Differences from the Lowy count that the build log explains: (metro, edition) -> {country: dated event}.
+EXPLAINED = {("42660", 2023): {"India": "ce-0105"}}   # India Seattle opened Nov 2023, after Lowy collected 2023
+
+
+@pytest.fixture(scope="module")
+def real5(real, real_data):
+    from citydip.sources import lowy
+
+    editions = lowy.editions(real_data)
+    out = {"editions": editions}
+    for countries, fill in (("all", "carry"), ("all", "editions_only"), ("common", "carry")):
+        out[(countries, fill)] = consulate_measures(editions, real["events"], real["matcher"], real["codes"],
+                                                    range(2005, 2024), PanelOptions(consulate_countries=countries,
+                                                                                    consulate_fill=fill))
+    return out
+
+
+def test_real_one_city_metros_equal_lowy_2021_and_2023_up_to_what_the_log_names(real, real5):
+    """consular_posts in 2021 and 2023 (coverage 'all') = distinct sending countries with a
+    "Consulate / Consulate-General" post in the metro's principal city in that Lowy edition,
+    except where the build log names the event (or excluded post type) that explains it."""
+    ed, result, matcher = real5["editions"], real5[("all", "carry")], real["matcher"]
+    us = ed[ed.in_united_states & ed.sending_country_harmonised.ne("United States")]
+    m = result.metro_year.set_index(["cbsa_code", "year"]).consular_posts
+    posts = result.posts
+    for code, city in ONE_CITY.items():
+        for year in (2021, 2023):
+            rows = us[us.edition.eq(year)]
+            career = rows[rows.is_career_consular]
+            cities = {c for c in career.post_city_corrected.unique() if matcher.match_one(c, "").cbsa_code == code}
+            assert cities == {city}, (code, year, cities)   # the posts of the metro sit in one city
+            consulate_type = rows[rows.post_city_corrected.eq(city) & rows.type_of_post.eq("Consulate / Consulate-General")]
+            expected = set(consulate_type.sending_country_harmonised)
+            panel = set(posts.loc[posts.cbsa_code.eq(code) & posts.year.eq(year), "sending_country"])
+            assert m[(code, year)] == len(panel)
+            differences = panel ^ expected
+            named = EXPLAINED.get((code, year), {})
+            assert differences == set(named), (city, year, sorted(panel - expected), sorted(expected - panel))
+            for country, event in named.items():   # the build log names the event
+                assert any(f"{country} {city}" in n and event in n and "event wins" in n for n in result.notes)
+    # no post of these cities is of a type the panel counts but the "Consulate / Consulate-General" type
+    # excludes (e.g. Korea's consular office in Dallas, 'Other' until 2021), so no difference needs that reason
+    assert m[("42660", 2023)] == 5 and m[("16980", 2021)] == 33
+
+
+def test_real_editions_only_is_missing_before_2016_and_equals_carry_from_2016(real5):
+    c, e = real5[("all", "carry")].metro_year, real5[("all", "editions_only")].metro_year
+    early = e.year < 2016
+    assert e.loc[early, "consular_posts"].isna().all() and (e.loc[early, "consulate_fill"] == "none").all()
+    pd.testing.assert_frame_equal(e[~early].reset_index(drop=True), c[~early].reset_index(drop=True))
+    assert c.consular_posts.notna().all()
+
+
+def test_real_coverage_rules_over_five_editions(real5):
+    by_edition = {v: set(f.sending_country_harmonised) for v, f in real5["editions"].groupby("edition")}
+    rules = consulates.coverage_rules(by_edition)
+    assert len(rules["common"]) == 41 and {"South Korea", "Türkiye", "Czechia", "Russia", "Slovakia"} <= set(
+        rules["common"])
+    # the 41 countries of every edition are the 41 foreign countries of 2016: five editions lose none
+    assert set(rules["common"]) == by_edition[2016] - {"United States"}
+    extra = set(rules["all"]) - set(rules["common"])
+    assert len(rules["all"]) == 65 and {"Colombia", "Costa Rica", "Timor-Leste", "Lithuania", "Vietnam"} <= extra
+    notes = real5[("common", "carry")].notes
+    assert notes[0].startswith("coverage 'common' (in effect): 41 sending countries present in every Lowy edition "
+                               "[2016, 2017, 2019, 2021, 2023]: Argentina, Australia")
+    assert notes[1].startswith("coverage 'all' (alternative): 65 sending countries") and "Colombia from 2021" in notes[1]
+
+
+def test_real_changes_no_event_dates_are_counted_and_listed(real5):
+    for key in (("all", "carry"), ("common", "carry")):
+        note = next(n for n in real5[key].notes if n.startswith("changes no event dates"))
+        count = int(note.split(":")[1].split("(")[0])
+        listed = note.split("The changes: ")[1].split("; ")
+        assert count == len(listed) > 0
+        assert "Mexico San Jose (41940) appears in 2021" in listed
+        assert "South Africa Chicago (16980) disappears in 2023" in listed
+        assert "United Kingdom Denver (19740) disappears in 2017" in listed
+    p = real5[("common", "carry")].posts
+    assert set(p.loc[p.sending_country.eq("South Africa") & p.cbsa_code.eq("16980"), "year"]) == span(2005, 2022)
+    assert set(p.loc[p.sending_country.eq("Norway") & p.cbsa_code.eq("26420"), "year"]) == span(2005, 2022)  # ce-0101

@@ -26,6 +26,7 @@ def extended(tmp_path, monkeypatch):
     return folder
 
 
+@pytest.mark.slow
 def test_new_rows_pass_validate_and_change_the_panel(extended, real_data, real_build, capsys):
     append_row(extended / "sister_cities.csv", NEW_TIE)
     append_row(extended / "network_memberships.csv", NEW_JOIN)
@@ -46,6 +47,7 @@ def test_new_rows_pass_validate_and_change_the_panel(extended, real_data, real_b
     assert panel.loc[(OMAHA, 2016), "net_c40"] and not base.loc[(OMAHA, 2016), "net_c40"]
 
 
+@pytest.mark.slow
 def test_a_bad_new_row_is_named_by_validate(extended, real_data, capsys):
     append_row(extended / "sister_cities.csv", [*NEW_TIE[:7], "20125", *NEW_TIE[8:]])
     status = cli.main(["--data-dir", str(real_data), "validate", "--no-match"])

@@ -39,6 +39,7 @@ def written(real_inputs, real_build, tmp_path_factory):
     return index, panels, real_build.panel.set_index(KEY).sort_index()
 
 
+@pytest.mark.slow
 def test_variants_on_real_data_differ_only_where_their_choice_acts(written):
     index, panels, base = written
     assert [v["name"] for v in index] == list(variants.VARIANTS)

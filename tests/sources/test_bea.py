@@ -109,6 +109,7 @@ def test_cagdp1_msa_has_384_msas_and_2017_base(gdp, income):
     assert value(gdp, "10180", 2022, "gdp_thousands_current_usd") == 9_468_978
 
 
+@pytest.mark.slow
 def test_county_files_levels_markers_and_latin1(real_data):
     inc = bea.read_cainc1(real_data / FOLDER / "CAINC1__ALL_AREAS_1969_2021_counties_states.csv")
     levels = inc.drop_duplicates("geo_fips").geo_level.value_counts()
