@@ -25,12 +25,24 @@ from citydip.api import (  # noqa: E402
     load_variants,
     read_panel,
 )
-from citydip.estimation.catalogue import catalogue  # noqa: E402
-from citydip.estimation.events import event_study  # noqa: E402
 from citydip.estimation.results import Contrast, FitResult, WaldTest  # noqa: E402
 from citydip.estimation.spec import ModelSpec  # noqa: E402
-from citydip.estimation.speccurve import spec_curve  # noqa: E402
+
+#: Entry points imported on first use (they load pyfixest, numba: seconds), not by ``import citydip``.
+_LAZY = {"catalogue": "citydip.estimation.catalogue", "event_study": "citydip.estimation.events",
+         "interaction_forest": "citydip.estimation.interaction_forest", "spec_curve": "citydip.estimation.speccurve"}
+
+
+def __getattr__(name: str):
+    if name in _LAZY:
+        import importlib
+
+        value = getattr(importlib.import_module(_LAZY[name]), name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module 'citydip' has no attribute {name!r}")
+
 
 __all__ = ["Contrast", "FitResult", "ModelSpec", "Panel", "SyntheticDataWarning", "WaldTest", "__version__",
-           "catalogue", "event_study", "fit", "load_estimates", "load_panel", "load_variants", "read_panel",
-           "spec_curve"]
+           "catalogue", "event_study", "fit", "interaction_forest", "load_estimates", "load_panel", "load_variants",
+           "read_panel", "spec_curve"]

@@ -63,10 +63,13 @@ def write_panel(data_dir: Path, build_dir: Path, options: PanelOptions, *, synth
 
 def ensure_panel(data_dir: Path, build_dir: Path, options: PanelOptions, *, synthetic: bool, force: bool = False,
                  with_variants: bool = True, step: str = "panel", say: Callable[[str], None] | None = None) -> bool:
-    """Make ``build_dir`` hold the panel of these inputs and options: reuse it when its key is
-    current (returns True), else build it (returns False)."""
+    """Make ``build_dir`` hold the panel of these inputs and options (and, with
+    ``with_variants``, its robustness variants): reuse it when its key is current and the
+    variants asked for are there (returns True), else build it (returns False). A build
+    without variants (e.g. by :func:`citydip.load_panel`) is not reused by one that needs them."""
     say = say or (lambda _m: None)
-    if not force and panel_is_current(build_dir, data_dir, options, synthetic):
+    variants_missing = with_variants and not synthetic and not (build_dir / "variants" / "index.json").is_file()
+    if not force and not variants_missing and panel_is_current(build_dir, data_dir, options, synthetic):
         say(f"{step}: inputs unchanged, reusing {build_dir / 'panel.parquet'}")
         return True
     say(f"{step}: building" + (" the SYNTHETIC demo panel" if synthetic else " from the published files"))

@@ -114,6 +114,7 @@ def test_fit_recovers_the_synthetic_truth(demo):
         assert abs(result.coef[term] - truth[key]) < 4 * result.se[term], term
 
 
+@pytest.mark.slow
 def test_real_panel_from_the_api_is_the_built_panel(real_data, real_panel, tmp_path):
     panel = citydip.load_panel(real_data, cache=tmp_path)
     pd.testing.assert_frame_equal(panel.data, real_panel)
@@ -136,3 +137,20 @@ def test_load_estimates_fits_once(tmp_path, no_data, monkeypatch):
     with pytest.warns(citydip.SyntheticDataWarning):
         again = citydip.load_estimates(no_data, cache=tmp_path)
     pd.testing.assert_frame_equal(again, estimates)
+
+
+def test_a_panel_without_variants_is_not_reused_where_variants_are_needed(tmp_path, monkeypatch):
+    """load_panel builds without variants; replicate, which needs them, must then rebuild."""
+    from citydip.panel.options import PanelOptions
+
+    calls = []
+    monkeypatch.setattr(pipeline, "panel_is_current", lambda *a: True)
+    monkeypatch.setattr(pipeline, "write_panel", lambda *a, **k: calls.append(k["with_variants"]))
+    assert pipeline.ensure_panel(tmp_path, tmp_path, PanelOptions(), synthetic=False, with_variants=False)
+    assert not pipeline.ensure_panel(tmp_path, tmp_path, PanelOptions(), synthetic=False, with_variants=True)
+    assert calls == [True]
+    (tmp_path / "variants").mkdir()
+    (tmp_path / "variants" / "index.json").write_text("[]")
+    assert pipeline.ensure_panel(tmp_path, tmp_path, PanelOptions(), synthetic=False, with_variants=True)
+    assert pipeline.ensure_panel(tmp_path, tmp_path, PanelOptions(), synthetic=True, with_variants=True)
+    assert calls == [True]
