@@ -212,3 +212,19 @@ def test_a_real_build_is_current_until_a_read_file_changes(real_build, real_data
     target.unlink()
     target.write_bytes(content[:100] + bytes([content[100] ^ 1]) + content[101:])
     assert not cache.panel_is_current(tmp_path, copy, real_build.options, False)
+
+
+def test_reads_are_named_relative_to_a_linked_data_directory(tmp_path):
+    """The same file named through a symbolic link to the data directory or through its target
+    gets the same entry (the delineation reader resolves links, the others do not)."""
+    target = tmp_path / "raw"
+    source = registry.get("lowy_2016")
+    path = source.path(target, tmp_path)
+    path.parent.mkdir(parents=True)
+    path.write_text("x")
+    link = tmp_path / "link"
+    link.symlink_to(target)
+    through_link = cache.describe_reads({"lowy_2016": source.path(link, tmp_path)}, link)
+    resolved = cache.describe_reads({"lowy_2016": path.resolve()}, link)
+    assert through_link == resolved
+    assert not through_link["lowy_2016"]["file"].startswith("/")

@@ -343,7 +343,7 @@ def _saturated(sample: pd.DataFrame, outcome: str):
     frame = sample[["cbsa_code", "metro_id", "year", outcome, "first_year", "rel_year"]].copy()
     frame["cohort"] = frame.first_year.fillna(0).astype(int)
     frame["rel_sa"] = frame.rel_year.fillna(-1).astype(int)  # never treated: cohort 0 (ref2), no dummy
-    with warnings.catch_warnings():
+    with warnings.catch_warnings(), _pyfixest.tolerant_overall_test():
         warnings.simplefilter("ignore")
         return pf.feols(f"{outcome} ~ i(rel_sa, cohort, ref=-1, ref2=0) | metro_id + year", data=frame,
                         vcov={"CRV1": "metro_id"})
