@@ -81,8 +81,9 @@ def describe_reads(paths: Mapping[str, Path], data_dir: Path, curated_root: Path
         source = registry.get(key)
         root = curated_root if source.curated else Path(data_dir)
         path = Path(paths[key])
-        try:  # symbolic links resolved on both sides: a data directory reached through a link
-            name = path.resolve().relative_to(root.resolve()).as_posix()
+        try:  # linked folders resolved on both sides (a data directory reached through a link);
+            # the file itself may be a link (a copy of the data directory made of links)
+            name = (path.parent.resolve() / path.name).relative_to(root.resolve()).as_posix()
         except ValueError:
             name = str(path)
         out[key] = {"file": ("curated/" if source.curated else "") + name, "sha256": sha256_of(path)}
