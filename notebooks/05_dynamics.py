@@ -27,10 +27,13 @@
 #   and the number of treated metros behind it is shown. The comparison group is **clean**:
 #   metros never treated within the panel, except those with memberships (or ties) on record
 #   that are not dated within the panel years, whose timing is unknown; metros treated before
-#   they have two untreated years are left out too. Standard errors are clustered by metro.
+#   they have two untreated years are left out too. Standard errors are clustered by metro, so
+#   under citydip's inference rule (`conventions.RULES`) every event-study p-value and 95%
+#   interval refers to t(G-1), G the metros in the event-study sample.
 # * The **pre-trend test** is the Wald test that the leads are all zero, over the leads from -2
 #   back to the last with at least ten treated metros (cluster-robust standard errors of
-#   coefficients resting on one to a few metros are far too small). Its **power** against a
+#   coefficients resting on one to a few metros are far too small): W / q, with W the Wald
+#   statistic of the q leads, against F(q, G-1). Its **power** against a
 #   linear pre-trend (Roth 2022) says how large a trend it would miss, and a **sensitivity
 #   analysis** (Rambachan & Roth 2023, relative magnitudes) says how large a violation of
 #   parallel trends after the event would overturn a conclusion.
@@ -56,7 +59,7 @@ print(f"{ctx.data_label}: {panel.cbsa_code.nunique()} metros, {panel.year.min()}
 # ## One-year lags (M6) beside the contemporaneous model (M3)
 # If diplomacy works through trade with a delay, the lagged measure should carry at least the
 # contemporaneous coefficient. Coefficients are log points per unit of the measure (one more
-# tie, post or network).
+# tie, post or network); standard errors clustered by metro, p-values from t(G-1).
 
 # %%
 LAGS = [dyn.CONTEMPORANEOUS, dyn.LAG_MODEL]
@@ -64,7 +67,8 @@ tidy = estimates[estimates.model.isin(LAGS) & (estimates.term != "const")]
 lag_table = regression_table(tidy, models=LAGS,
                              caption="SYNTHETIC DEMO DATA, NOT REAL." if ctx.synthetic else "")
 ctx.table(lag_table, "dynamics_lags", cell="One-year lags",
-          caption=f"Two-way fixed effects, contemporaneous (M3) and lagged one year (M6) ({ctx.data_label})")
+          caption=f"Two-way fixed effects, contemporaneous (M3) and lagged one year (M6); metro-clustered, "
+                  f"p-values from t(G-1) ({ctx.data_label})")
 lags = dyn.lag_summary(estimates)
 print("\n".join(dyn.lag_sentences(lags)))
 Markdown(lag_table.to_markdown())
@@ -107,11 +111,14 @@ fig
 paths = dyn.event_paths(studies)
 ctx.table(paths.round(4), "event_study_estimates", cell="Event-study estimates",
           caption=f"Event-study coefficients (did2s and Sun-Abraham, event time not binned) with the treated "
-                  f"metros and cohorts behind each event time ({ctx.data_label})")
+                  f"metros and cohorts behind each event time; metro-clustered, p-values and 95% intervals from "
+                  f"t(G-1), G = {', '.join(f'{s.n_clusters} ({t})' for t, s in studies.items())} metros "
+                  f"({ctx.data_label})")
 tests = dyn.pretrend_table(ctx.pretrend)
 ctx.table(tests.round(4), "pretrend_tests", cell="Event-study estimates",
-          caption=f"Wald tests that the lead coefficients are zero (chi-squared, df = leads), over the leads with at "
-                  f"least {studies['network'].min_metros} treated metros and over every lead ({ctx.data_label})")
+          caption=f"Wald tests that the lead coefficients are zero (wald_f = W / leads against F(leads, G-1): "
+                  f"df_num, df_den), over the leads with at least {studies['network'].min_metros} treated metros "
+                  f"and over every lead ({ctx.data_label})")
 tests.round(3)
 
 # %%
@@ -121,21 +128,23 @@ for t, test in pretrend.iterrows():
                                   f"{test.first_lead:.0f} to -2: p = {test.p_value:.3f})")
     ctx.figure(fig, f"event_study_{t}", cell="Event-study plots",
                caption=f"Event study around the {dyn.event_name(t)}: did2s and Sun-Abraham, 95% intervals clustered "
-                       f"by metro, treated metros behind each event time ({ctx.data_label})")
+                       f"by metro (t(G-1)); pre-trend p-value from F(leads, G-1); treated metros behind each event "
+                       f"time ({ctx.data_label})")
     display(fig)
 
 # %% [markdown]
 # ## What the intervals rule in and out
 # After the event, the average of the coefficients 0 to +5 (with its standard error from the
-# full covariance matrix) summarises the response; its interval shows which effect sizes the
-# data can and cannot rule out, set against an 8% benchmark (the lower end of Nitsch's
-# state-visit estimate).
+# full covariance matrix) summarises the response; its 95% interval (t(G-1), as the
+# coefficients') shows which effect sizes the data can and cannot rule out, set against an 8%
+# benchmark (the lower end of Nitsch's state-visit estimate). The pre-trend p-values are the
+# F(leads, G-1) tests above.
 
 # %%
 summary = dyn.event_study_summary(studies)
 ctx.table(summary.round(4), "event_study_summary", cell="What the intervals rule in and out",
-          caption=f"Pre-trend tests, lead bounds and the average post-event coefficient (0 to +5), did2s and "
-                  f"Sun-Abraham ({ctx.data_label})")
+          caption=f"Pre-trend tests (F(leads, G-1)), lead bounds and the average post-event coefficient (0 to +5, "
+                  f"95% interval from t(G-1)), did2s and Sun-Abraham ({ctx.data_label})")
 summary.round(3)
 
 # %% [markdown]
@@ -143,15 +152,17 @@ summary.round(3)
 # A pre-trend test that does not reject is not evidence of parallel trends when it has little
 # power (Roth 2022). For a linear trend in the treated metros' exports of a given slope (log
 # points a year), the leads' expected values follow from the estimator itself (each estimator
-# applied to the trend alone), and the Wald test's power from its noncentral chi-squared
-# distribution. The table gives the slopes detected with 50% and 80% probability, the shift of
-# the post-event average such a trend would cause if it continued, and the power against the
-# trend that would fake an 8% effect.
+# applied to the trend alone), and the test's power from the noncentral F(leads, G-1)
+# distribution of W / q (noncentrality: the Wald statistic of the trend itself). The table
+# gives the slopes detected with 50% and 80% probability, the shift of the post-event average
+# such a trend would cause if it continued, and the power against the trend that would fake an
+# 8% effect.
 
 # %%
 power = dyn.power_table(studies)
 ctx.table(power.round(4), "pretrend_power", cell="How much would the pre-trend test miss",
-          caption=f"Power of the pre-trend tests against a linear pre-trend (Roth 2022) ({ctx.data_label})")
+          caption=f"Power of the pre-trend tests (F(leads, G-1), 5% level) against a linear pre-trend (Roth 2022; "
+                  f"noncentral F) ({ctx.data_label})")
 power.round(3)
 
 # %% [markdown]
@@ -162,17 +173,23 @@ power.round(3)
 # the conventional one; it widens with Mbar. The breakdown value is the smallest Mbar at which
 # the interval includes zero (0 when the conventional interval already does), and likewise
 # for the 8% benchmark. Intervals are citydip's own conservative construction (see
-# `citydip.estimation.events`), not Rambachan & Roth's conditional test.
+# `citydip.estimation.events`), not Rambachan & Roth's conditional test, and a stated exception
+# to the t(G-1) rule: they refer to the normal, with critical values from seeded normal draws
+# (number and seed in the captions), so at Mbar = 0 they are a little narrower than the t(G-1)
+# interval of the same average in the summary table.
 
 # %%
 honest, breakdown = dyn.honest_tables(studies)
 ctx.table(honest.round(4), "honest_intervals", cell="How robust are the post-event estimates",
-          caption=f"Honest 95% intervals (relative magnitudes, Sun-Abraham) over Mbar ({ctx.data_label})")
+          caption=f"Honest 95% intervals (relative magnitudes, Sun-Abraham) over Mbar; normal reference, critical "
+                  f"values from {dyn.HONEST_DRAWS:,} normal draws (seed {dyn.HONEST_SEED}) ({ctx.data_label})")
 ctx.table(breakdown.round(4), "honest_breakdown", cell="How robust are the post-event estimates",
-          caption=f"Breakdown values of Mbar for zero and for an 8% rise (Sun-Abraham) ({ctx.data_label})")
+          caption=f"Breakdown values of Mbar for zero and for an 8% rise (Sun-Abraham; honest intervals, normal "
+                  f"reference, {dyn.HONEST_DRAWS:,} normal draws, seed {dyn.HONEST_SEED}) ({ctx.data_label})")
 fig = honest_plot(honest, breakdown, {t: dyn.event_name(t).capitalize() for t in studies}, benchmark=dyn.BENCHMARK)
 ctx.figure(fig, "honest_intervals", cell="How robust are the post-event estimates",
-           caption=f"Honest 95% intervals over Mbar; dashed red: an 8% rise ({ctx.data_label})")
+           caption=f"Honest 95% intervals over Mbar (normal reference, {dyn.HONEST_DRAWS:,} normal draws, seed "
+                   f"{dyn.HONEST_SEED}); dashed red: an 8% rise ({ctx.data_label})")
 breakdown.round(3)
 
 # %% [markdown]
@@ -192,8 +209,8 @@ print("\n".join(dyn.dynamics_sentences(summary, groups, lags, power, breakdown))
 #   metros may join when their outlook changes. Trends that the test misses a fifth of the time
 #   would shift the post-event average by more than the effects at stake.
 # * The pre-trend tests are themselves over-sized: on synthetic panels of this size with exactly
-#   parallel trends, the cluster-robust Wald test over a dozen leads rejects at the 5% level in
-#   about half of the panels (the covariance of many leads rests on a few dozen treated metros,
+#   parallel trends, the cluster-robust F test over a dozen leads rejects at the 5% level in
+#   about 40% of the panels (the covariance of many leads rests on a few dozen treated metros,
 #   and Sun-Abraham's standard errors are 10-25% too small there). A rejection is weak evidence
 #   of a pre-trend; a non-rejection, given the power above, is weaker evidence of none.
 # * did2s and Sun-Abraham differ in their reference: did2s compares with all of a metro's

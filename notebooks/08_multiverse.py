@@ -63,7 +63,7 @@ print(f"Log nominal minus log real exports varies across metros within a year by
 # | controls | none; population; population + per-capita income; population + real GDP; population + per-capita income + the other diplomacy measures | size, income and output; the last is the joint model of notebook 03 (for consulates general the other measures are sister ties and networks, since consulates general are consular posts) |
 # | fixed effects | metro + year; year; metro | within metros net of the year (notebook 03's M3); across metros within a year (closest to the anchor's comparisons); within metros without year effects (a contrast: the national cycle and inflation are left in) |
 # | sample | all; small, mid-size, large metros; 2005-2019 (the anchor's years); no delineation break (metro-years whose export value follows a different delineation left out; only where the panel has such metro-years) | who and when |
-# | inference | clustered by metro; heteroskedasticity-robust | the second as a contrast only: it changes the standard errors, never the estimate |
+# | inference | clustered by metro (p-values and intervals from t(G-1), G the metros in the sample); heteroskedasticity-robust (t(N-K), K counting the fixed effects) | the second as a contrast only: it changes the standard errors, never the estimate |
 #
 # Log real exports is not an option: it is log nominal exports less the log of a deflator that is
 # the same for every metro in a year (checked above), so with year effects it gives exactly the
@@ -88,9 +88,10 @@ SAMPLES = mu.samples(panel)  # size classes, 2005-2019, and "no boundary break" 
 mv = mu.build_curve(panels, SAMPLES, min_metros=mu.MIN_METROS, cdp=True)  # with CDP participation, 2016-2021
 ctx.table(mu.specifications_table(mv), "multiverse_specifications", cell="The choices", markdown=False,
           caption=f"Every regression of the curve: choices, focal coefficient (and in percent), metro-clustered "
-                  f"standard error, t, p-value and 95% interval, observations, clusters, notes, and the "
-                  f"heteroskedasticity-robust standard error and p-value; duplicate = same estimate, standard error "
-                  f"and N as an earlier regression of the same treatment; metros_identifying = metros whose treatment "
+                  f"standard error, t, p-value and 95% interval (t(G-1)), observations, clusters, notes, and the "
+                  f"heteroskedasticity-robust standard error and p-value (t(N-K)); duplicate = same estimate, "
+                  f"standard error and N as an earlier regression of the same treatment; metros_identifying = metros "
+                  f"whose treatment "
                   f"is nonzero (year effects only) or changes (metro effects); thin = fewer than {mv.min_metros} "
                   f"({ctx.data_label})")
 print("\n".join(mu.describe(mv)))
@@ -122,24 +123,25 @@ assert checks.matches.all(), "the curve differs from pyfixest.feols"
 by_treatment, by_fe = mu.summary_by_treatment(mv), mu.summary_by_fixed_effects(mv)
 ctx.table(by_treatment.round(4), "multiverse_summary_treatment", cell="The curve in numbers",
           caption=f"Specification curve by treatment: median coefficient, shares positive and significant at 5%, "
-                  f"under metro-clustered standard errors (all estimates, distinct ones, those resting on "
-                  f"{mv.min_metros} or more metros) and heteroskedasticity-robust ones ({ctx.data_label})")
-ctx.table(by_fe.round(4), "multiverse_summary_fixed_effects", cell="The curve in numbers",
-          caption=f"Specification curve by treatment and fixed-effect structure, metro-clustered standard errors "
+                  f"under metro-clustered standard errors (p-values from t(G-1); all estimates, distinct ones, those "
+                  f"resting on {mv.min_metros} or more metros) and heteroskedasticity-robust ones (t(N-K)) "
                   f"({ctx.data_label})")
+ctx.table(by_fe.round(4), "multiverse_summary_fixed_effects", cell="The curve in numbers",
+          caption=f"Specification curve by treatment and fixed-effect structure, metro-clustered standard errors, "
+                  f"significance at 5% from t(G-1) ({ctx.data_label})")
 display(by_treatment.set_index(["inference", "treatment"]).round(3))
 by_fe.set_index(["treatment", "fixed_effects"]).round(3)
 
 # %% [markdown]
 # ## The curves
 # One figure per treatment (the units differ: per tie, per post, per network). On top, every
-# specification's coefficient with its 95% interval (metro-clustered), sorted from smallest to
-# largest; dark where p < 0.05. Beneath, one row per option of each choice, marked where a
-# specification uses it: a choice that moves the estimate shows up as its marks bunching at one
-# end. The vertical axis covers the estimates that rest on five or more metros and most of their
-# intervals; estimates resting on fewer metros that fall outside it (a handful of metros carrying
-# the treatment, such as the one small metro with a consulate general) are marked by red
-# triangles at the edge.
+# specification's coefficient with its 95% interval (metro-clustered, t(G-1)), sorted from
+# smallest to largest; dark where p < 0.05 (same reference). Beneath, one row per option of
+# each choice, marked where a specification uses it: a choice that moves the estimate shows up
+# as its marks bunching at one end. The vertical axis covers the estimates that rest on five or
+# more metros and most of their intervals; estimates resting on fewer metros that fall outside
+# it (a handful of metros carrying the treatment, such as the one small metro with a consulate
+# general) are marked by red triangles at the edge.
 
 # %%
 for x in mv.options["treatment"]:
@@ -147,7 +149,8 @@ for x in mv.options["treatment"]:
                              min_metros=mv.min_metros, dimensions=mv.dimensions)
     path = ctx.figure(fig, f"multiverse_curve_{x}", cell="The curves",
                       caption=f"Specification curve of {term_label(x).lower()}: coefficients on log exports with 95% "
-                              f"intervals (metro-clustered), sorted, with the choices beneath ({ctx.data_label})")
+                              f"intervals (metro-clustered, t(G-1); dark: p < 0.05), sorted, with the choices beneath "
+                              f"({ctx.data_label})")
     display(Image(filename=str(path)))
 
 # %% [markdown]
@@ -183,6 +186,8 @@ Image(filename=str(path))
 #   and with a significantly positive coefficient: over the whole curve, over the specifications
 #   resting on at least five metros, and among those the across-metro ones (year effects only,
 #   the comparison closest to the anchor's) and the within-metro ones (metro + year effects).
+#   "Significantly" means p < 0.05 with metro-clustered standard errors and t(G-1), here and in
+#   the size-class claim.
 # * **Consulates most strongly.** In every cell of the other choices (panel, outcome, controls,
 #   fixed effects, sample), which of sister ties, consulates general and networks has the
 #   largest t statistic (as in notebook 03, a unit-free ranking); the same with all consular
@@ -202,16 +207,16 @@ Image(filename=str(path))
 # %%
 claims = mu.anchor_tables(mv)
 ctx.table(claims.signs.round(4), "multiverse_anchor_signs", cell="Against the anchor's claims",
-          caption=f"Shares of positive and significantly positive (negative) coefficients per treatment, over the "
-                  f"curve, over the specifications resting on {mv.min_metros}+ metros, and by fixed-effect structure "
-                  f"({ctx.data_label})")
+          caption=f"Shares of positive and significantly positive (negative) coefficients (p < 0.05, "
+                  f"metro-clustered, t(G-1)) per treatment, over the curve, over the specifications resting on "
+                  f"{mv.min_metros}+ metros, and by fixed-effect structure ({ctx.data_label})")
 ctx.table(claims.ranking.round(4), "multiverse_anchor_ranking", cell="Against the anchor's claims",
           caption=f"Which measure has the largest t statistic, over the cells of the other choices in which all "
                   f"three rest on {mv.min_metros}+ metros ({ctx.data_label})")
 ctx.table(claims.size_classes.round(4), "multiverse_anchor_size_classes", cell="Against the anchor's claims",
           caption=f"Which size class has the largest coefficient, over the cells of the other choices in which all "
                   f"three classes rest on {mv.min_metros}+ metros, and how often the mid-size coefficient is "
-                  f"significantly positive ({ctx.data_label})")
+                  f"significantly positive (p < 0.05, metro-clustered, t(G-1)) ({ctx.data_label})")
 display(claims.signs.set_index(["treatment", "scope"]).round(3))
 display(claims.ranking.round(3))
 display(claims.size_classes.round(3))
@@ -247,8 +252,9 @@ claims.claims
 # %%
 null = mu.curve_null_test(panel, SAMPLES, seed=NULL_SEED)  # 999 wild cluster bootstrap draws, the default
 ctx.table(null.table.round(4), "multiverse_null_test", cell="Is the curve distinguishable from no association?",
-          caption=f"Curve-level wild cluster bootstrap test under the null of no association ({null.test.draws} draws, "
-                  f"seed {null.test.seed}; default panel, three diplomacy measures, metro-clustered; specifications "
+          caption=f"Curve-level wild cluster bootstrap test under the null of no association ({null.test.draws} "
+                  f"Rademacher draws by metro, seed {null.test.seed}; p = (1 + draws at least as extreme) / (1 + "
+                  f"draws); default panel, three diplomacy measures, metro-clustered; specifications "
                   f"with year effects pooled, then each fixed-effect structure, metro-only apart) ({ctx.data_label})")
 print(f"{null.specifications:,} specifications, {null.test.draws} wild cluster bootstrap draws (seed {null.test.seed})")
 null.table.set_index(["group", "statistic"]).round(4)

@@ -10,6 +10,11 @@ at least :data:`~citydip.estimation.events.MIN_METROS` treated metros behind the
 2022) and the sensitivity analysis (Rambachan & Roth 2023, relative magnitudes). The post-event
 average is the mean of the coefficients at event times 0 to :data:`POST_LAST`, with its
 standard error from the full covariance matrix of the event-time coefficients.
+
+Inference follows ``conventions.RULES`` (rows ``did2s``, ``sun_abraham``): the event-study
+coefficients, their intervals and the post-event average refer to t(G-1), G the metros in the
+estimation sample; the pre-trend tests to F(leads, G-1), their power to the noncentral F. The
+sensitivity intervals (:func:`honest_tables`) are a separate method with a normal reference.
 """
 
 from __future__ import annotations
@@ -19,12 +24,15 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
+from scipy import stats
 
 from citydip.analysis.effects import percent
 from citydip.errors import CitydipError
 from citydip.estimation.catalogue import MODEL_NAMES
 from citydip.estimation.events import (
     ESTIMATORS,
+    HONEST_DRAWS,  # noqa: F401  (re-exported: the normal draws and seed of the honest intervals)
+    HONEST_SEED,  # noqa: F401
     ON_RECORD,
     TREATMENTS,
     EventStudy,
@@ -38,8 +46,6 @@ from citydip.report.labels import base_term, term_label
 LAG_MODEL, CONTEMPORANEOUS = MODEL_NAMES["M6"], MODEL_NAMES["M3"]
 #: Lower end of Nitsch's (2007) state-visit estimate (8% more exports), in log points.
 BENCHMARK = float(np.log(1.08))
-#: Normal quantile of the post-event average's 95% interval (the report's convention).
-Z = 1.96
 #: Last event time of the post-event average (0 to +5).
 POST_LAST = 5
 #: Names of the estimators in tables and sentences.
@@ -217,20 +223,23 @@ def pretrend_table(pretrend: pd.DataFrame) -> pd.DataFrame:
 @dataclass(frozen=True)
 class PostEventAverage:
     """Mean of the event-time coefficients ``first`` to ``last`` (log points), its standard
-    error from their covariance matrix, and the normal 95% interval (``estimate -/+ Z se``)."""
+    error from their covariance matrix, and the 95% interval ``estimate -/+ t se`` with ``t``
+    the 0.975 quantile of t(``df``), df = G - 1 (:meth:`EventStudy.df_t`)."""
 
     estimate: float
     std_error: float
     conf_low: float
     conf_high: float
     coefficients: int
+    df: float
 
 
 def post_event_average(study: EventStudy, first: int = 0, last: int | None = POST_LAST,
                        estimator: str = "did2s") -> PostEventAverage:
     """The equal-weight average of ``estimator``'s event-study coefficients at event times
     ``first`` to ``last`` (default: 0 to :data:`POST_LAST`; None: to the largest) and its
-    standard error ``sqrt(w' V w)`` with ``V`` the covariance of the event-time coefficients."""
+    standard error ``sqrt(w' V w)`` with ``V`` the covariance of the event-time coefficients;
+    the interval from t(G-1), as the coefficients' own."""
     coef, vcov = study.path(estimator)
     times = np.asarray(coef.index, dtype=int)
     last = int(times.max()) if last is None else last
@@ -240,7 +249,9 @@ def post_event_average(study: EventStudy, first: int = 0, last: int | None = POS
     weights = chosen / chosen.sum()
     average = float(weights @ coef.to_numpy(dtype=float))
     se = float(np.sqrt(weights @ vcov.to_numpy(dtype=float) @ weights))
-    return PostEventAverage(average, se, average - Z * se, average + Z * se, int(chosen.sum()))
+    df = study.df_t(estimator)
+    half = float(stats.t.isf(0.025, df)) * se
+    return PostEventAverage(average, se, average - half, average + half, int(chosen.sum()), df)
 
 
 def _pretrend(study: EventStudy, estimator: str) -> dict:
@@ -253,9 +264,9 @@ def _estimators(study: EventStudy, estimators: Sequence[str]) -> list[str]:
 
 def event_study_summary(studies: Mapping[str, EventStudy], estimators: Sequence[str] = ESTIMATORS,
                         alpha: float = 0.05) -> pd.DataFrame:
-    """One row per study and estimator: the pre-trend test of the supported leads (p-value,
-    leads, first lead) and of every lead, the mean of the supported lead coefficients, the
-    largest absolute bound of their 95% intervals, the post-event average
+    """One row per study and estimator: the pre-trend test of the supported leads (p-value
+    from F(leads, G-1), leads, first lead) and of every lead, the mean of the supported lead
+    coefficients, the largest absolute bound of their 95% intervals (t(G-1)), the post-event average
     (:func:`post_event_average`, 0 to :data:`POST_LAST`) with its standard error and interval,
     and how many of those post-event coefficients have p < ``alpha``. Columns:
     :data:`SUMMARY_COLUMNS` (log points)."""
@@ -280,9 +291,9 @@ def event_study_summary(studies: Mapping[str, EventStudy], estimators: Sequence[
 # -- pre-trend power and sensitivity ------------------------------------------------------------------
 def power_table(studies: Mapping[str, EventStudy], estimators: Sequence[str] = ESTIMATORS,
                 benchmark: float = BENCHMARK) -> pd.DataFrame:
-    """Power of each pre-trend test (supported leads) against a linear pre-trend (Roth 2022;
-    :func:`~citydip.estimation.events.pretrend_power`): the slopes (log points per year) it
-    detects with 50% and 80% probability, the bias such a trend would give the post-event
+    """Power of each pre-trend test (supported leads, F(leads, G-1)) against a linear pre-trend
+    (Roth 2022; :func:`~citydip.estimation.events.pretrend_power`, noncentral F): the slopes
+    (log points per year) it detects with 50% and 80% probability, the bias such a trend would give the post-event
     average (0 to :data:`POST_LAST`) if it continued, the slope whose continuation would bias
     that average by ``benchmark``, and the power against it. Columns: :data:`POWER_COLUMNS`."""
     rows = []
@@ -307,8 +318,10 @@ def honest_tables(studies: Mapping[str, EventStudy], estimators: Sequence[str] =
     """The sensitivity analysis of the post-event estimates (relative magnitudes, Rambachan &
     Roth 2023; :func:`~citydip.estimation.events.honest_sensitivity`): for each study,
     estimator and target (name -> event times averaged), the honest 95% interval over the grid
-    ``mbars`` (columns :data:`HONEST_COLUMNS`), and the breakdown values: the smallest Mbar at
-    which the interval includes zero, and ``benchmark`` (columns :data:`BREAKDOWN_COLUMNS`)."""
+    ``mbars`` (columns :data:`HONEST_COLUMNS`; normal reference, so at Mbar = 0 a little
+    narrower than :func:`post_event_average`'s t(G-1) interval), and the breakdown values: the
+    smallest Mbar at which the interval includes zero, and ``benchmark`` (columns
+    :data:`BREAKDOWN_COLUMNS`)."""
     intervals, breakdowns = [], []
     for t, study in studies.items():
         for estimator in _estimators(study, estimators):

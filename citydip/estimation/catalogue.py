@@ -16,6 +16,7 @@ from collections.abc import Callable
 
 import pandas as pd
 
+from citydip.estimation import conventions
 from citydip.estimation.events import event_study
 from citydip.estimation.fitting import fit
 from citydip.estimation.results import TIDY_COLUMNS, FitResult
@@ -73,12 +74,20 @@ def run(panel: pd.DataFrame, specs: list[ModelSpec] | None = None, events: tuple
 
 
 def event_rows(study) -> pd.DataFrame:
-    """An event study as tidy rows (term 'event_time=k'; the reference period is omitted)."""
+    """An event study's did2s path as tidy rows (term 'event_time=k'; the reference period is
+    omitted), with its inference by ``conventions.RULES["did2s"]``: t(G-1), G the metros in the
+    estimation sample (``n_clusters``), ``n_periods`` its years, and the few-clusters flag."""
+    name = f"M6 event study: {study.treatment}"
     est = study.estimates[study.estimates.event_time != -1]
+    clusters, periods = study.n_clusters, int(study.data.year.nunique())
+    flag = conventions.inference_flag(ModelSpec(name, "ols", study.outcome, ()), clusters, periods)
     return pd.DataFrame({
-        "model": f"M6 event study: {study.treatment}", "term": [f"event_time={k}" for k in est.event_time],
+        "model": name, "term": [f"event_time={k}" for k in est.event_time],
         "estimate": est.estimate.to_numpy(), "std_error": est.std_error.to_numpy(),
         "statistic": (est.estimate / est.std_error).to_numpy(), "p_value": est.p_value.to_numpy(),
         "conf_low": est.conf_low.to_numpy(), "conf_high": est.conf_high.to_numpy(), "nobs": study.nobs,
         "fixed_effects": f"{METRO}+{YEAR} (first stage)", "vcov_type": f"cluster({METRO})", "family": "did2s",
-        "depvar": study.outcome, "convention": "fixest"})
+        "depvar": study.outcome, "convention": "fixest", "df_t": study.df_t("did2s"),
+        "reference": conventions.RULES["did2s"].reference,
+        "n_clusters": pd.array([clusters] * len(est), dtype="Int64"),
+        "n_periods": pd.array([periods] * len(est), dtype="Int64"), "inference_flag": flag})

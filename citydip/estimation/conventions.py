@@ -80,8 +80,10 @@ class InferenceRule:
 #: THE INFERENCE RULE of citydip (``fixest`` convention; README, "Inference"), applied to every
 #: table, figure and test: t statistics are referred to t(df) (``reference`` "t"), the normal
 #: ("normal"), or the bootstrap distribution ("bootstrap"); q linear restrictions (Wald) to
-#: F(q, df), or chi2(q) where the reference is the normal. N observations, K coefficients
-#: (K_fe: fixed effects not nested in the clusters included), G clusters, T periods.
+#: F(q, df) with statistic W / q (the event studies' pre-trend tests: F(leads, G - 1)), or chi2(q)
+#: where the reference is the normal. N observations, K coefficients (K_fe: fixed effects not
+#: nested in the clusters included), G clusters (event studies: metros in the event-study
+#: sample), T periods.
 RULES: dict[str, InferenceRule] = {r.vcov: r for r in (
     InferenceRule("iid", "s2 = RSS / (N - K_fe)", "t", "N - K_fe"),
     InferenceRule("hetero", "HC1: N / (N - K_fe)", "t", "N - K_fe"),
@@ -94,6 +96,10 @@ RULES: dict[str, InferenceRule] = {r.vcov: r for r in (
                   "9,999 draws, seeded; p = share of |t*| > |t|", "bootstrap", "-"),
     InferenceRule("poisson", "PPML with the cluster rule's factor", "normal", "inf"),
     InferenceRule("between", "HC1 on metro means: N / (N - K)", "t", "N - K"),
+    InferenceRule("did2s", "Gardner (2022) two-stage GMM sandwich clustered by metro, first-stage estimation "
+                  "error included; no small-sample factor (as R's did2s)", "t", "G - 1"),
+    InferenceRule("sun_abraham", "W V W' with V the saturated regression's CRV1 (as cluster), W the cohort shares",
+                  "t", "G - 1"),
 )}
 
 

@@ -31,33 +31,42 @@ observations behind it and the relative years it pools).
 
 **Estimators.** (1) Gardner's two-stage difference-in-differences (``pyfixest.did2s``):
 metro and year effects from untreated observations, then the residualised outcome on
-event-time dummies; standard errors clustered by metro. (2) Sun & Abraham's (2021)
-interaction-weighted estimator: pyfixest's saturated event study (the specification of
+event-time dummies; standard errors clustered by metro (pyfixest's port of R's did2s: the GMM
+sandwich that carries the first stage's estimation error, no small-sample factor). (2) Sun &
+Abraham's (2021) interaction-weighted estimator: pyfixest's saturated event study (the specification of
 ``pf.event_study(estimator="saturated")``: ``y ~ i(rel, cohort, ref=-1, ref2=0) | metro +
 year``, one coefficient per cohort and relative year, never-treated metros the control
 cohort), fitted on the same sample with the same event time, its cohort-specific
 coefficients averaged at each event time with the cohorts' shares of the observations there
 (as pyfixest's ``aggregate()``; within a bin, the shares of the cells the bin pools); its
-covariance ``W V W'``; t(G-1) intervals, as pyfixest's clustered ``feols``.
+covariance ``W V W'``.
 
-**Pre-trend test and its power.** The Wald test (chi-squared, df = number of leads) that the
-lead coefficients are all zero (:func:`lead_test`), over the *supported* leads: from -2 back
+**Inference** (``conventions.RULES``, rows ``did2s`` and ``sun_abraham``): both estimators
+cluster by metro, so their t statistics are referred to t(G-1), G the metros in the
+estimation sample (:meth:`EventStudy.df_t`), and their 95% intervals use the t(G-1)
+quantile; the pre-trend tests refer W / q to F(q, G-1).
+
+**Pre-trend test and its power.** The Wald test that the q lead coefficients are all zero
+(:func:`lead_test`; W the Wald quadratic form, W / q referred to F(q, G-1)), over the
+*supported* leads: from -2 back
 to the last lead with at least ``min_metros`` treated metros behind it
 (:meth:`EventStudy.supported`; the test of every lead is kept beside it). Its power against a
 linear pre-trend (Roth 2022, :func:`pretrend_power`): both estimators are linear in the
 outcome, so a trend of slope ``s`` a year in the treated metros (0 in the year before the
 event) moves the leads by ``s m`` with ``m`` the estimator applied to the trend itself
 (:func:`trend_response`; for Sun-Abraham ``m_k = k + 1``, for did2s the imputation residuals
-of the trend), and the Wald statistic is noncentral chi-squared with noncentrality
-``s^2 m' V^-1 m``. The same ``m`` at the post-event times is the bias a continuing trend would
-give the post-event coefficients.
+of the trend), and W / q is noncentral F(q, G-1) with noncentrality ``s^2 m' V^-1 m``. The
+same ``m`` at the post-event times is the bias a continuing trend would give the post-event
+coefficients.
 
-*Size.* The test and its power take the estimated cluster-robust covariance as exact. On
-synthetic 100-metro panels with exactly parallel trends the Wald test over the dozen supported
-leads rejects at the 5% level in about 45% (did2s) to 50% (Sun-Abraham) of panels (about 17%
-with 4 binned leads, the design before; 17% also on 400-metro panels): the covariance of many
-leads rests on a few dozen treated metros, and Sun-Abraham's clustered standard errors are
-10-25% too small in cells with few metros. Read a rejection as weak evidence.
+*Size.* The test and its power take the estimated cluster-robust covariance as exact up to
+the F reference's scalar chi2(G-1)/(G-1) noise. On synthetic 100-metro panels with exactly
+parallel trends (about 60 metros in the sample) the F test over the dozen supported leads
+rejects at the 5% level in 37% (did2s) and 40% (Sun-Abraham) of 100 panels (chi2(q): 43% and
+46%; with chi2(q), about 17% with 4 binned leads, the design before, and 17% also on 400-metro
+panels): the covariance of many leads rests on a few dozen treated metros, and Sun-Abraham's
+clustered standard errors are 10-25% too small in cells with few metros. Read a rejection as
+weak evidence.
 
 **Sensitivity analysis (Rambachan & Roth 2023), relative magnitudes.**
 :func:`honest_relative_magnitudes` bounds the violation of parallel trends after the event by
@@ -77,8 +86,10 @@ estimated covariance of ``(l' beta_hat_post, the pre-period changes of beta_hat)
 draws). Since ``|theta - theta_hat| <= |Z_0| + Mbar kappa (D_hat + max |Z_k|)``, it covers
 ``theta`` with probability at least 1 - alpha for every bias path in the class. At ``Mbar = 0``
 it is exactly the conventional interval ``theta_hat -/+ z sigma``, and it widens
-monotonically in ``Mbar``. The breakdown value is the smallest ``Mbar`` at which the interval
-includes a given value (0 by default). :func:`honest_sensitivity` applies it to a study's
+monotonically in ``Mbar``. *Reference:* the normal (as R&R and HonestDiD), a stated
+exception to the t(G-1) rule of the event-study coefficients: at ``Mbar = 0`` it is a little
+narrower than the t(G-1) interval of the same average. The breakdown value is the smallest
+``Mbar`` at which the interval includes a given value (0 by default). :func:`honest_sensitivity` applies it to a study's
 supported leads, Sun-Abraham by default: its coefficients are differences from the year before
 the event, R&R's normalisation; did2s's leads are imputation residuals relative to all of a
 metro's untreated years, not comparable with its lags in this way (Roth 2024).
@@ -117,8 +128,10 @@ ESTIMATORS = ("did2s", "sun_abraham")
 class EventStudy:
     treatment: str
     outcome: str
-    estimates: pd.DataFrame   #: event_time, estimate, std_error, conf_low, conf_high, p_value (reference row: 0)
-    pretrend: dict            #: wald_chi2, p_value, leads: Wald test (chi2, df = leads) that all leads are zero
+    #: event_time, estimate, std_error, conf_low, conf_high, p_value (t(G-1); reference row: 0)
+    estimates: pd.DataFrame
+    #: Wald test that all supported leads are zero (:meth:`pretrend_test`): W / q against F(q, G-1)
+    pretrend: dict
     cohorts: pd.DataFrame     #: first_year, metros (cohorts of the treated metros kept)
     excluded: pd.DataFrame    #: cbsa_code, reason (treated too early; comparison metros with undated records)
     nobs: int
@@ -138,6 +151,22 @@ class EventStudy:
     sun_abraham_pretrend: dict = field(default_factory=dict)
     sun_abraham_backend: object = None
     min_metros: int = MIN_METROS      #: the pre-trend tests use leads with at least this many treated metros
+    sun_abraham_clusters: int = 0     #: metros in the saturated regression's sample (G of its t(G-1))
+
+    @property
+    def n_clusters(self) -> int:
+        """Metros (clusters) in the did2s estimation sample: G of its t(G-1) reference."""
+        return int(self.data.metro_id.nunique()) if self.data is not None else 0
+
+    def df_t(self, estimator: str = "did2s") -> float:
+        """Degrees of freedom of ``estimator``'s t statistics and of the denominator of its F
+        tests: G - 1, G the metros in its estimation sample (``conventions.RULES``)."""
+        if estimator not in ESTIMATORS:
+            raise CitydipError(f"estimator {estimator!r} is not one of {ESTIMATORS}")
+        clusters = self.n_clusters if estimator == "did2s" else self.sun_abraham_clusters
+        if clusters < 2:
+            raise CitydipError(f"event study {self.treatment}: {estimator} has {clusters} metros; t(G-1) needs two")
+        return float(clusters - 1)
 
     @property
     def treated_metros(self) -> int:
@@ -165,15 +194,17 @@ class EventStudy:
         return sorted(leads), lags
 
     def pretrend_test(self, estimator: str = "did2s") -> dict:
-        """Wald test that the supported leads (:meth:`supported`) of ``estimator`` are all zero
-        (wald_chi2, p_value, leads, first_lead, min_metros), and the same test of every lead
-        (wald_chi2_all, p_value_all, leads_all)."""
+        """Wald test that the supported leads (:meth:`supported`) of ``estimator`` are all zero,
+        W / q against F(q, G-1) (:func:`lead_test`: wald_chi2, wald_f, df_num, df_den, p_value,
+        leads; and first_lead, min_metros), and the same test of every lead (wald_chi2_all,
+        wald_f_all, p_value_all, leads_all)."""
         coef, vcov = self.path(estimator)
         leads = self.supported()[0]
-        every = lead_test(coef, vcov)
-        return {**lead_test(coef, vcov, leads), "first_lead": min(leads) if leads else float("nan"),
-                "min_metros": self.min_metros, "wald_chi2_all": every["wald_chi2"], "p_value_all": every["p_value"],
-                "leads_all": every["leads"]}
+        df = self.df_t(estimator)
+        every = lead_test(coef, vcov, df_den=df)
+        return {**lead_test(coef, vcov, leads, df_den=df), "first_lead": min(leads) if leads else float("nan"),
+                "min_metros": self.min_metros, "wald_chi2_all": every["wald_chi2"], "wald_f_all": every["wald_f"],
+                "p_value_all": every["p_value"], "leads_all": every["leads"]}
 
     def path(self, estimator: str = "did2s") -> tuple[pd.Series, pd.DataFrame]:
         """The event-time coefficients (reference period left out) and their covariance, both
@@ -268,14 +299,12 @@ def event_study(panel: pd.DataFrame, treatment: str = "network", outcome: str = 
     fit = _did2s(data, outcome)
     tidy = fit.tidy()
     times = [event_time_of(t) for t in tidy.index]
-    est = _with_reference(pd.DataFrame({
-        "event_time": np.asarray(times, dtype=int), "estimate": tidy["Estimate"].to_numpy(),
-        "std_error": tidy["Std. Error"].to_numpy(), "conf_low": tidy["2.5%"].to_numpy(),
-        "conf_high": tidy["97.5%"].to_numpy(), "p_value": tidy.iloc[:, 3].to_numpy()}))
+    sample = _pyfixest.estimation_data(fit)
+    est = _with_reference(_t_inference(times, tidy["Estimate"].to_numpy(), tidy["Std. Error"].to_numpy(),
+                                       sample.metro_id.nunique() - 1.0))
     cohorts = (first[first.notna() & ~first.index.isin(excluded.cbsa_code)].value_counts().sort_index()
                .rename_axis("first_year").reset_index(name="metros"))
     notes = [f"years without an untreated metro dropped: {dropped_years}"] if dropped_years else []
-    sample = _pyfixest.estimation_data(fit)
     study = EventStudy(treatment, outcome, est, {}, cohorts, excluded, _pyfixest.nobs(fit), notes, fit,
                        data=sample, vcov=_pyfixest.vcov(fit, tidy.index), comparison=comparison, window=window,
                        support=event_support(sample, window), min_metros=min_metros)
@@ -295,6 +324,18 @@ def _did2s(data: pd.DataFrame, outcome: str):
         warnings.simplefilter("ignore")
         return pf.did2s(data, yname=outcome, first_stage="~ 0 | metro_id + year",
                         second_stage="~ i(rel, ref=-1.0)", treatment="treat", cluster="metro_id")
+
+
+def _t_inference(times: Sequence[int], estimate: np.ndarray, std_error: np.ndarray, df: float,
+                 level: float = 0.95) -> pd.DataFrame:
+    """event_time, estimate, std_error, conf_low, conf_high, p_value: two-sided p-values of
+    ``estimate / std_error`` and ``level`` intervals from t(``df``) (df = G - 1 under the rule)."""
+    estimate, std_error = np.asarray(estimate, dtype=float), np.asarray(std_error, dtype=float)
+    q = stats.t.isf((1 - level) / 2, df)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        p = 2 * stats.t.sf(np.abs(estimate / std_error), df)
+    return pd.DataFrame({"event_time": np.asarray(times, dtype=int), "estimate": estimate, "std_error": std_error,
+                         "conf_low": estimate - q * std_error, "conf_high": estimate + q * std_error, "p_value": p})
 
 
 def _with_reference(est: pd.DataFrame) -> pd.DataFrame:
@@ -378,13 +419,8 @@ def _add_sun_abraham(study: EventStudy) -> None:
         se = np.sqrt(np.diag(cov))
     if not np.isfinite(se).all() or (se <= 0).any():
         study.notes.append("Sun-Abraham: some standard errors are not positive (too few comparison metros)")
-    df = _pyfixest.df_t(fit)
-    q = stats.t.ppf(0.975, df)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        p = 2 * stats.t.sf(np.abs(est / se), df)
-    study.sun_abraham = _with_reference(pd.DataFrame({"event_time": times, "estimate": est, "std_error": se,
-                                                      "conf_low": est - q * se, "conf_high": est + q * se,
-                                                      "p_value": p}))
+    study.sun_abraham_clusters = int(_pyfixest.estimation_data(fit).metro_id.nunique())
+    study.sun_abraham = _with_reference(_t_inference(times, est, se, study.df_t("sun_abraham")))
     study.sun_abraham_vcov = pd.DataFrame(cov, index=times, columns=times)
     study.sun_abraham_backend = fit
     study.sun_abraham_pretrend = study.pretrend_test("sun_abraham")
@@ -418,47 +454,64 @@ def trend_response(study: EventStudy, estimator: str = "did2s", fitted: bool = F
 
 
 # -- pre-trend test and its power ---------------------------------------------------------------------
-def lead_test(coef: pd.Series, vcov: pd.DataFrame, times: Sequence[int] | None = None) -> dict:
-    """Wald test (chi-squared) that the coefficients at event ``times`` (default: every lead,
-    event time <= -2, in ``vcov``) are all zero: wald_chi2, p_value, leads."""
+def lead_test(coef: pd.Series, vcov: pd.DataFrame, times: Sequence[int] | None = None, *, df_den: float) -> dict:
+    """Wald test that the q coefficients at event ``times`` (default: every lead, event time
+    <= -2, in ``vcov``) are all zero: W = b' V^-1 b (``wald_chi2``, as
+    :class:`~citydip.estimation.results.WaldTest`), ``wald_f`` = W / q, ``df_num`` = ``leads`` = q,
+    ``df_den``, and ``p_value`` = P(F(q, df_den) > W / q); chi2(q) when ``df_den`` is infinite.
+    Under the rule (cluster by metro) ``df_den`` = G - 1."""
+    if not df_den > 0:
+        raise CitydipError(f"the F test's denominator degrees of freedom must be positive, got {df_den}")
     labels = list(vcov.index)
     position = {event_time_of(label): i for i, label in enumerate(labels)}
     times = sorted(t for t in position if t <= -2) if times is None else sorted(times)
     if not times:
-        return {"wald_chi2": float("nan"), "p_value": float("nan"), "leads": 0}
+        return {"wald_chi2": float("nan"), "wald_f": float("nan"), "df_num": 0, "df_den": float(df_den),
+                "p_value": float("nan"), "leads": 0}
     b = np.array([coef[t] for t in times], dtype=float)
     idx = [position[t] for t in times]
     V = vcov.to_numpy(dtype=float)[np.ix_(idx, idx)]
-    wald = float(b @ np.linalg.solve(V, b))
-    return {"wald_chi2": wald, "p_value": float(stats.chi2.sf(wald, len(times))), "leads": len(times)}
+    wald, q = float(b @ np.linalg.solve(V, b)), len(times)
+    p = stats.chi2.sf(wald, q) if np.isinf(df_den) else stats.f.sf(wald / q, q, df_den)
+    return {"wald_chi2": wald, "wald_f": wald / q, "df_num": q, "df_den": float(df_den), "p_value": float(p),
+            "leads": q}
 
 
 @dataclass(frozen=True)
 class PretrendPower:
-    """Power of the Wald pre-trend test (chi-squared, df = number of ``leads``, level ``alpha``)
-    against a linear pre-trend of slope ``s`` (log points per year; Roth 2022). Under the trend
-    the lead coefficients have mean ``s * shift`` (:func:`trend_response` at the leads), so the
-    Wald statistic is noncentral chi-squared with noncentrality ``s^2 * curvature``,
-    ``curvature = shift' V^-1 shift``. ``post_shift``: the same response at the post-event
-    times (the bias per unit slope of each post-event coefficient if the trend continues)."""
+    """Power of the Wald pre-trend test (:func:`lead_test`: W / q against F(q, ``df_den``), q the
+    number of ``leads``, level ``alpha``) against a linear pre-trend of slope ``s`` (log points
+    per year; Roth 2022). Under the trend the lead coefficients have mean ``s * shift``
+    (:func:`trend_response` at the leads), so W / q is noncentral F(q, ``df_den``) with
+    noncentrality ``s^2 * curvature``, ``curvature = shift' V^-1 shift`` (the Wald quadratic form
+    of the trend; noncentral chi2(q) with it when ``df_den`` is infinite). ``post_shift``: the
+    same response at the post-event times (the bias per unit slope of each post-event
+    coefficient if the trend continues)."""
 
     leads: tuple[int, ...]
     shift: tuple[float, ...]
     curvature: float
+    df_den: float
     alpha: float = 0.05
     post_shift: Mapping[int, float] = field(default_factory=dict)
 
+    def _reject(self, noncentrality: float) -> float:
+        q = len(self.leads)
+        if noncentrality == 0:  # scipy's ncf.sf is wrong at exactly 0 (1.17: returns alpha - 1)
+            return float(self.alpha)
+        if np.isinf(self.df_den):
+            return float(stats.ncx2.sf(stats.chi2.isf(self.alpha, q), q, noncentrality))
+        return float(stats.ncf.sf(stats.f.isf(self.alpha, q, self.df_den), q, self.df_den, noncentrality))
+
     def power(self, slope: float) -> float:
         """Probability that the test rejects when the leads follow a trend of ``slope``."""
-        critical = stats.chi2.isf(self.alpha, len(self.leads))
-        return float(stats.ncx2.sf(critical, len(self.leads), slope ** 2 * self.curvature))
+        return self._reject(slope ** 2 * self.curvature)
 
     def slope_for(self, power: float) -> float:
         """The (positive) slope the test detects with probability ``power`` (alpha < power < 1)."""
         if not self.alpha < power < 1:
             raise CitydipError(f"power {power} must lie between alpha = {self.alpha} and 1")
-        critical = stats.chi2.isf(self.alpha, len(self.leads))
-        lam = optimize.brentq(lambda nc: stats.ncx2.sf(critical, len(self.leads), nc) - power, 1e-12, 1e4)
+        lam = optimize.brentq(lambda nc: self._reject(nc) - power, 1e-12, 1e4)
         return float(np.sqrt(lam / self.curvature))
 
     def trend(self, slope: float) -> np.ndarray:
@@ -474,25 +527,28 @@ class PretrendPower:
 def pretrend_power(study: EventStudy, estimator: str = "did2s", leads: Sequence[int] | None = None,
                    alpha: float = 0.05) -> PretrendPower:
     """:class:`PretrendPower` of ``estimator``'s Wald test of the ``leads`` (default: the
-    study's supported leads, :meth:`EventStudy.supported`), with the leads' means under a unit
-    trend from :func:`trend_response`."""
+    study's supported leads, :meth:`EventStudy.supported`), F(q, G-1) as the test itself
+    (:meth:`EventStudy.df_t`), with the leads' means under a unit trend from
+    :func:`trend_response`."""
     vcov = study.path(estimator)[1]
     leads = study.supported()[0] if leads is None else sorted(leads)
     if not leads:
         raise CitydipError("no lead coefficients: the pre-trend test has no power to compute")
     shift = trend_response(study, estimator)
-    return wald_power(shift, vcov, leads, alpha)
+    return wald_power(shift, vcov, leads, alpha, df_den=study.df_t(estimator))
 
 
-def wald_power(shift: pd.Series, vcov: pd.DataFrame, leads: Sequence[int], alpha: float = 0.05) -> PretrendPower:
+def wald_power(shift: pd.Series, vcov: pd.DataFrame, leads: Sequence[int], alpha: float = 0.05, *,
+               df_den: float) -> PretrendPower:
     """:class:`PretrendPower` from the coefficients' response to a unit trend (``shift``, by
-    event time) and their covariance (labels parsed by :func:`event_time_of`)."""
+    event time), their covariance (labels parsed by :func:`event_time_of`) and the F test's
+    denominator degrees of freedom ``df_den`` (G - 1; infinite: chi2)."""
     position = {event_time_of(label): i for i, label in enumerate(vcov.index)}
     idx = [position[k] for k in leads]
     V = vcov.to_numpy(dtype=float)[np.ix_(idx, idx)]
     m = np.array([shift[k] for k in leads], dtype=float)
-    return PretrendPower(tuple(int(k) for k in leads), tuple(m.tolist()), float(m @ np.linalg.solve(V, m)), alpha,
-                         {int(k): float(v) for k, v in shift.items() if k >= 0})
+    return PretrendPower(tuple(int(k) for k in leads), tuple(m.tolist()), float(m @ np.linalg.solve(V, m)),
+                         float(df_den), alpha, {int(k): float(v) for k, v in shift.items() if k >= 0})
 
 
 # -- sensitivity analysis: relative magnitudes --------------------------------------------------------
@@ -518,7 +574,8 @@ def rm_identified_set(beta_pre: Sequence[float], beta_post: Sequence[float], wei
 @dataclass(frozen=True)
 class HonestRM:
     """Sensitivity of ``theta = sum_t weights[t] * tau_t`` (post-event effects) to violations of
-    parallel trends in the class Delta^RM(Mbar) (see the module doc). ``estimate``/``std_error``:
+    parallel trends in the class Delta^RM(Mbar) (see the module doc). Intervals refer to the
+    normal (z quantile and normal draws), not to t(G-1). ``estimate``/``std_error``:
     the conventional estimate of theta; ``max_pre_change``: the largest absolute change of the
     lead coefficients between consecutive periods (-K..-1); ``kappa``: :func:`rm_kappa`."""
 
@@ -578,7 +635,8 @@ def honest_relative_magnitudes(coef: pd.Series, vcov: pd.DataFrame, post: Sequen
     """:class:`HonestRM` of the event-time coefficients ``coef`` with covariance ``vcov`` (both
     indexed by event time, reference -1 left out). ``post``: the post-event times averaged with
     equal weights, or event time -> weight; they must run from 0 without a gap. ``pre``: the
-    leads used (default: every event time <= -2), which must run to -2 without a gap."""
+    leads used (default: every event time <= -2), which must run to -2 without a gap. Critical
+    values from ``draws`` normal draws (seed ``seed``); normal reference (see :class:`HonestRM`)."""
     times = [event_time_of(t) for t in vcov.index]
     V_all = pd.DataFrame(vcov.to_numpy(dtype=float), index=times, columns=times)
     b_all = pd.Series([float(coef[t]) for t in times], index=times)
@@ -613,7 +671,8 @@ def honest_sensitivity(study: EventStudy, estimator: str = "sun_abraham",
                        post: Sequence[int] | Mapping[int, float] = tuple(range(6)), alpha: float = 0.05) -> HonestRM:
     """:func:`honest_relative_magnitudes` of a study's ``estimator`` path over its supported
     leads (:meth:`EventStudy.supported`) for the post-event times ``post`` (default: the
-    average of 0 to +5). Sun-Abraham by default: its coefficients are differences from the
-    year before the event (R&R's normalisation), did2s's leads are imputation residuals."""
+    average of 0 to +5); normal reference (see :class:`HonestRM`). Sun-Abraham by default: its
+    coefficients are differences from the year before the event (R&R's normalisation), did2s's
+    leads are imputation residuals."""
     coef, vcov = study.path(estimator)
     return honest_relative_magnitudes(coef, vcov, post=post, pre=study.supported()[0], alpha=alpha)

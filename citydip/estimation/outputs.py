@@ -4,8 +4,8 @@ numbers atomically.
 :func:`estimate_and_write` fits the catalogue and writes (:func:`write_estimates`)
 ``estimates.csv`` (the tidy table of every model, event studies included), ``pretrend.csv``
 (one row per event study: Wald tests of the supported leads, did2s and Sun-Abraham, and of
-every lead; treated metros with treated years in the sample, cohorts, comparison group,
-exclusions, binning) and the forest
+every lead, each W / q = ``wald_f`` against F(``df_num``, ``df_den`` = G - 1); treated metros
+with treated years in the sample, cohorts, comparison group, exclusions, binning) and the forest
 analysis (``forest_importance.csv``, ``forest_interactions.csv``, ``forest_pdp.csv``,
 ``forest_summary.csv``). Each row says whether the panel was real or the synthetic demo
 panel. The regression tables and figures made from them are written by
@@ -50,13 +50,16 @@ def estimate(panel: pd.DataFrame, synthetic: bool, progress: Callable[[str], Non
     tidy, fits, studies = catalogue.run(panel, progress=progress)
     label = "SYNTHETIC (not real data)" if synthetic else "real"
     tidy.insert(0, "data", label)
+    nan = float("nan")
     pretrend = pd.DataFrame([{
-        "data": label, "model": f"M6 event study: {t}", "treatment": t, "wald_chi2": s.pretrend["wald_chi2"],
-        "leads": s.pretrend["leads"], "p_value": s.pretrend["p_value"], "first_lead": s.pretrend["first_lead"],
-        "min_metros": s.min_metros, "p_value_all_leads": s.pretrend["p_value_all"],
-        "leads_all": s.pretrend["leads_all"],
-        "sun_abraham_wald_chi2": s.sun_abraham_pretrend.get("wald_chi2", float("nan")),
-        "sun_abraham_p_value": s.sun_abraham_pretrend.get("p_value", float("nan")), "nobs": s.nobs,
+        "data": label, "model": f"M6 event study: {t}", "treatment": t, "wald_f": s.pretrend["wald_f"],
+        "df_num": s.pretrend["df_num"], "df_den": s.pretrend["df_den"], "leads": s.pretrend["leads"],
+        "p_value": s.pretrend["p_value"], "first_lead": s.pretrend["first_lead"],
+        "min_metros": s.min_metros, "wald_f_all_leads": s.pretrend["wald_f_all"],
+        "p_value_all_leads": s.pretrend["p_value_all"], "leads_all": s.pretrend["leads_all"],
+        "sun_abraham_wald_f": s.sun_abraham_pretrend.get("wald_f", nan),
+        "sun_abraham_df_den": s.sun_abraham_pretrend.get("df_den", nan),
+        "sun_abraham_p_value": s.sun_abraham_pretrend.get("p_value", nan), "nobs": s.nobs,
         "treated_metros": s.treated_metros, "cohort_metros": int(s.cohorts.metros.sum()),
         "comparison": s.comparison, "comparison_metros": s.comparison_metros, "excluded_metros": len(s.excluded),
         "event_time_bins": "none" if s.window is None else f"+/-{s.window}",

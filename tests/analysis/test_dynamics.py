@@ -137,7 +137,10 @@ def test_post_event_average_against_pyfixest_wald_test(studies):
             warnings.simplefilter("ignore")
             test = study.backend.wald_test(R=w.reshape(1, -1), distribution="chi2")
         assert avg.std_error == pytest.approx(abs(avg.estimate) / math.sqrt(float(test["statistic"])), rel=1e-8)
-        assert avg.conf_low == pytest.approx(avg.estimate - 1.96 * avg.std_error)
+        # the interval from t(G-1), G the metros in the estimation sample, as the coefficients'
+        G = study.data.cbsa_code.nunique()
+        assert avg.df == G - 1
+        assert avg.conf_low == pytest.approx(avg.estimate - stats.t.ppf(0.975, G - 1) * avg.std_error, rel=1e-12)
         # the alignment is by label: a reordered covariance matrix gives the same answer
         order = study.vcov.index[::-1]
         shuffled = type(study)(**{**study.__dict__, "vcov": study.vcov.loc[order, order]})
@@ -245,7 +248,7 @@ def test_dynamics_sentences_by_hand():
 
 
 def test_pretrend_table_fills_notes():
-    stored = pd.DataFrame({"data": ["real"], "model": ["m"], "treatment": ["network"], "wald_chi2": [1.0],
+    stored = pd.DataFrame({"data": ["real"], "model": ["m"], "treatment": ["network"], "wald_f": [1.0],
                            "leads": [4], "p_value": [0.9], "nobs": [10], "treated_metros": [3],
                            "excluded_metros": [1], "notes": [np.nan]})
     table = dyn.pretrend_table(stored)

@@ -125,6 +125,117 @@ def test_binned_event_time_pools_the_ends_and_says_so(synth):
     np.testing.assert_allclose(study.estimates.query("event_time != -1").estimate, fit.coef().to_numpy(), atol=1e-12)
 
 
+# -- inference: t(G-1) and F(q, G-1) -----------------------------------------------------------------
+def _gardner(sample, outcome="log_exports", first_stage=True):
+    """Gardner's two-stage estimator and its cluster-robust covariance by hand (dense numpy):
+    metro and year dummies fitted on the untreated rows, the residualised outcome regressed on
+    event-time dummies, and per metro the score ``X2_g' e2_g - (X2'X1)(X10'X10)^-1 X10_g' e1_g``
+    (X10: the first-stage design with treated rows zeroed), summed in
+    ``(X2'X2)^-1 (sum s_g s_g') (X2'X2)^-1`` without a small-sample factor (``first_stage=False``:
+    without the first stage's term, a plain clustered second stage)."""
+    y = sample[outcome].to_numpy(dtype=float)
+    metros = (sample.metro_id.to_numpy()[:, None] == np.unique(sample.metro_id)[None, :]).astype(float)
+    years = (sample.year.to_numpy()[:, None] == np.unique(sample.year)[None, 1:]).astype(float)
+    X1 = np.hstack([metros, years])
+    X10 = X1 * (sample.treat.to_numpy() == 0)[:, None]
+    gamma = np.linalg.solve(X10.T @ X10, X10.T @ y)
+    e1 = y - X1 @ gamma
+    times = sorted(int(k) for k in set(sample.rel) if k != -1)
+    X2 = np.column_stack([(sample.rel.to_numpy() == k) for k in times]).astype(float)
+    bread = np.linalg.inv(X2.T @ X2)
+    beta = bread @ X2.T @ e1
+    e2 = e1 - X2 @ beta
+    through = (X2.T @ X1) @ np.linalg.inv(X10.T @ X10) * first_stage
+    meat = np.zeros((len(times), len(times)))
+    for g in np.unique(sample.metro_id):
+        rows = sample.metro_id.to_numpy() == g
+        score = X2[rows].T @ e2[rows] - through @ (X10[rows].T @ e1[rows])
+        meat += np.outer(score, score)
+    return times, beta, bread @ meat @ bread
+
+
+def test_did2s_covariance_against_gardner_by_hand(network):
+    times, beta, V = _gardner(network.data)
+    coef, vcov = network.path("did2s")
+    assert list(coef.index) == times
+    # to the precision of pyfixest's iterative demeaning (fixef_tol 1e-8): about 1e-6
+    np.testing.assert_allclose(coef.to_numpy(), beta, rtol=0, atol=1e-5)
+    se = np.sqrt(np.diag(V))
+    np.testing.assert_allclose(np.sqrt(np.diag(vcov.to_numpy())), se, rtol=1e-4)
+    np.testing.assert_allclose(vcov.to_numpy(), V, rtol=0, atol=1e-4 * np.abs(V).max())
+    # the tolerance tells the formulas apart: without the first stage's term, or with CRV1's
+    # G/(G-1), the standard errors differ by more than 1e-4
+    naive = np.sqrt(np.diag(_gardner(network.data, first_stage=False)[2]))
+    assert np.max(np.abs(naive / se - 1)) > 1e-2
+    G = network.data.metro_id.nunique()
+    assert math.sqrt(G / (G - 1)) - 1 > 1e-3
+
+
+def test_event_study_p_values_and_intervals_follow_t_of_metros_less_one(network):
+    G = network.data.cbsa_code.nunique()
+    assert network.n_clusters == G and network.df_t("did2s") == network.df_t("sun_abraham") == G - 1
+    assert network.sun_abraham_backend._df_t == G - 1  # pyfixest's own clustered feols agrees
+    for frame in (network.estimates, network.sun_abraham):
+        est = frame[frame.event_time != -1]
+        t = est.estimate / est.std_error
+        np.testing.assert_allclose(est.p_value, 2 * stats.t.sf(t.abs(), G - 1), rtol=1e-12)
+        half = stats.t.ppf(0.975, G - 1) * est.std_error
+        np.testing.assert_allclose(est.conf_low, est.estimate - half, rtol=1e-12, atol=1e-15)
+        np.testing.assert_allclose(est.conf_high, est.estimate + half, rtol=1e-12, atol=1e-15)
+        # not the normal reference: some p-value differs visibly
+        assert np.max(np.abs(est.p_value - 2 * stats.norm.sf(t.abs()))) > 1e-3
+
+
+def test_pretrend_p_value_is_f_of_wald_over_leads(network):
+    G = network.data.cbsa_code.nunique()
+    leads = network.supported()[0]
+    for estimator, test in (("did2s", network.pretrend), ("sun_abraham", network.sun_abraham_pretrend)):
+        coef, vcov = network.path(estimator)
+        b, V = coef[leads].to_numpy(), vcov.loc[leads, leads].to_numpy()
+        W = float(b @ np.linalg.inv(V) @ b)
+        q = len(leads)
+        assert test["wald_chi2"] == pytest.approx(W, rel=1e-10) and test["wald_f"] == pytest.approx(W / q, rel=1e-10)
+        assert (test["df_num"], test["df_den"]) == (q, G - 1)
+        assert test["p_value"] == pytest.approx(stats.f.sf(W / q, q, G - 1), rel=1e-10)
+        every = sorted(k for k in coef.index if k <= -2)
+        b, V = coef[every].to_numpy(), vcov.loc[every, every].to_numpy()
+        W = float(b @ np.linalg.inv(V) @ b)
+        assert test["p_value_all"] == pytest.approx(stats.f.sf(W / len(every), len(every), G - 1), rel=1e-10)
+    chi2 = events.lead_test(*network.path("did2s"), leads, df_den=math.inf)
+    assert chi2["p_value"] == pytest.approx(stats.chi2.sf(network.pretrend["wald_chi2"], len(leads)), rel=1e-10)
+    with pytest.raises(CitydipError, match="degrees of freedom"):
+        events.lead_test(*network.path("did2s"), leads, df_den=0)
+
+
+def test_wald_statistic_against_pyfixest_wald_test(network):
+    """pyfixest's own Wald test on the fitted models gives the same W (its chi2 statistic), and,
+    on a clustered two-way fixed-effects event study where it refers W / q to F(q, G-1) (all
+    coefficients), the same F statistic and p-value."""
+    import pyfixest as pf
+
+    leads = network.supported()[0]
+    # did2s: the leads of the second stage, with the did2s covariance
+    names = [events.event_time_of(n) for n in network.backend.coef().index]
+    R = np.eye(len(names))[[names.index(k) for k in leads]]
+    theirs = _quiet(network.backend.wald_test, R=R, distribution="chi2")
+    assert float(theirs["statistic"]) == pytest.approx(network.pretrend["wald_chi2"], rel=1e-8)
+    # Sun-Abraham: the rows of the aggregation matrix at the leads, on the saturated regression
+    times, W = events._aggregation(network.sun_abraham_backend, network.window)
+    theirs = _quiet(network.sun_abraham_backend.wald_test, R=W[[times.index(k) for k in leads]], distribution="chi2")
+    assert float(theirs["statistic"]) == pytest.approx(network.sun_abraham_pretrend["wald_chi2"], rel=1e-6)
+    # a clustered TWFE event study: pyfixest's F(q, G-1) test of every coefficient
+    sample = network.data.copy()
+    sample["rel_b"] = sample.rel.clip(-4, 4)
+    fit = _quiet(pf.feols, "log_exports ~ i(rel_b, ref=-1.0) | metro_id + year", data=sample,
+                 vcov={"CRV1": "metro_id"})
+    coef = fit.coef().set_axis([events.event_time_of(n) for n in fit.coef().index])
+    mine = events.lead_test(coef, _pyfixest.vcov(fit), times=list(coef.index), df_den=_pyfixest.df_t(fit))
+    theirs = _quiet(fit.wald_test, distribution="F")
+    assert mine["df_den"] == sample.cbsa_code.nunique() - 1
+    assert mine["wald_f"] == pytest.approx(float(theirs["statistic"]), rel=1e-8)
+    assert mine["p_value"] == pytest.approx(float(theirs["pvalue"]), rel=1e-6, abs=1e-12)
+
+
 # -- Sun-Abraham ---------------------------------------------------------------------------------------
 def _hand_built(sample):
     """Explicit cohort-by-relative-year dummies in pf.feols, and the cells' observation counts."""
@@ -209,24 +320,33 @@ def test_trend_response_equals_refitting_with_a_planted_trend(synth, network):
 
 
 def test_power_equals_monte_carlo_rejection_rates(network):
-    """The analytic power of the Wald test against a linear trend equals the rejection rate of
-    draws of the leads from a normal with the trend's means and the estimated covariance."""
+    """The analytic power of the F pre-trend test against a linear trend equals the rejection
+    rate of simulated tests: leads drawn from a normal with the trend's means and the estimated
+    covariance V, and V estimated as V chi2(G-1) / (G-1), independent of the leads (the model
+    behind the F(q, G-1) reference); the test rejects when W / q exceeds the F(q, G-1) quantile."""
     rng = np.random.default_rng(3)
     n = 40_000
+    df = network.data.cbsa_code.nunique() - 1
     for estimator in events.ESTIMATORS:
         power = events.pretrend_power(network, estimator)
+        assert power.df_den == df
         _, vcov = network.path(estimator)
         leads = list(power.leads)
+        q = len(leads)
         V = vcov.loc[leads, leads].to_numpy()
-        critical = stats.chi2.isf(0.05, len(leads))
+        critical = stats.f.isf(0.05, q, df)
         for target in (0.3, 0.5, 0.8):
             slope = power.slope_for(target)
             assert power.power(slope) == pytest.approx(target, abs=1e-8)
             draws = rng.multivariate_normal(power.trend(slope), V, size=n)
-            wald = np.einsum("ij,ij->i", draws, np.linalg.solve(V, draws.T).T)
-            rate = float((wald > critical).mean())
+            scale = rng.chisquare(df, size=n) / df
+            wald = np.einsum("ij,ij->i", draws, np.linalg.solve(V, draws.T).T) / scale
+            rate = float((wald / q > critical).mean())
             assert abs(rate - target) < 4 * math.sqrt(target * (1 - target) / n), (estimator, target, rate)
         assert power.power(0.0) == pytest.approx(0.05)
+        # the F test detects less than the chi2 test with the same covariance taken as exact
+        chi2 = events.wald_power(events.trend_response(network, estimator), vcov, leads, df_den=math.inf)
+        assert chi2.power(power.slope_for(0.5)) > 0.5
         assert power.bias(1.0, [0]) == pytest.approx(power.post_shift[0])
     with pytest.raises(CitydipError):
         power.slope_for(0.01)
@@ -296,7 +416,8 @@ def test_honest_interval_at_zero_is_the_conventional_one_and_widens(network):
                 m * 0.99)[1])
         else:
             assert low <= 0 <= high
-    # the post-event average of the analysis module is the same conventional interval (z = 1.96)
+    # the post-event average of the analysis module: the same estimate and standard error (its
+    # interval uses t(G-1), the honest one at Mbar = 0 the normal)
     from citydip.analysis.dynamics import post_event_average
 
     avg = post_event_average(network, estimator="sun_abraham")
