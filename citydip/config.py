@@ -39,7 +39,7 @@ LATEST_RECORD_YEAR = 2030
 ITA_YEARS = range(2005, 2024)
 
 #: Default panel window and sample (the anchor paper's design).
-PANEL_YEARS = range(2005, 2022)
+PANEL_YEARS = range(2005, 2023)
 SAMPLE_RANK_YEAR = 2019
 SAMPLE_TOP_N = 100
 

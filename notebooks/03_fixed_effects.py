@@ -57,6 +57,9 @@ print(f"{ctx.data_label}: " + "; ".join(f"{k} N = {int(nobs[m]):,}" for k, m in 
 # each metro with itself over time (metro effects absorb everything about a metro that does not
 # change, year effects everything common to all metros in a year). Standard errors are
 # clustered by metro except in M1 (heteroskedasticity-robust, one observation per metro).
+# p-values (and the stars) follow citydip's one inference rule (`conventions.RULES`, README
+# "Inference"), stated per model in the row "p-values from": t(N-K) for M1, t(G-1) with G the
+# metros for the metro-clustered models, the normal for M4 (PPML).
 
 # %%
 from citydip.report.outputs import (
@@ -66,26 +69,31 @@ from citydip.report.outputs import (
 main = main_table(est, synthetic=ctx.synthetic)
 ctx.table(main, "fixed_effects_main", cell="Across and within metros",
           caption=f"Log exports on the diplomacy measures: between, pooled, two-way fixed effects, PPML and "
-                  f"one-year lags ({ctx.data_label})")
+                  f"one-year lags; p-values from t(N-K) (M1), t(G-1) (metro-clustered) and the normal (M4 PPML), "
+                  f"as the row 'p-values from' states ({ctx.data_label})")
 Markdown(main.to_markdown())
 
 # %% [markdown]
 # ## In percent
 # Each diplomacy coefficient as the percent difference in exports with one more tie, post or
 # network (95% interval in the same units), with its t statistic and p-value. For M6 the measure
-# is the previous year's; for M3-CG the consulate row is consulates general.
+# is the previous year's; for M3-CG the consulate row is consulates general. Intervals and
+# p-values use each model's reference, as in the table above: t(N-K) for M1, t(G-1) for the
+# metro-clustered models, the normal for M4.
 
 # %%
 effects = fx.percent_effects(est, MODELS)
 ctx.table(effects.round(4), "percent_effects", cell="In percent",
           caption=f"Diplomacy coefficients as percent differences in exports per one more tie, post or network, "
-                  f"with 95% intervals ({ctx.data_label})")
+                  f"with 95% intervals and p-values from t(N-K) (M1), t(G-1) (metro-clustered) or the normal "
+                  f"(M4 PPML) ({ctx.data_label})")
 effects.pivot(index="model", columns="measure", values="percent").loc[list(MODELS)].round(2)
 
 # %%
 fig = percent_effects_plot(effects, fx.BENCHMARK_MODELS, MEASURES)
 ctx.figure(fig, "percent_effects_by_model", cell="In percent",
-           caption=f"Percent difference in exports per one more tie, post or network, by model ({ctx.data_label})")
+           caption=f"Percent difference in exports per one more tie, post or network, by model; 95% intervals "
+                   f"from t(N-K) (M1), t(G-1) (metro-clustered) or the normal (M4 PPML) ({ctx.data_label})")
 fig
 
 # %% [markdown]
@@ -110,6 +118,7 @@ variation.round(3)
 # throughout: an error that is not random. The M3 consular-post estimate on the edition years only
 # (variant `consulates-editions-only`: no value before 2016, the default's values from 2016 on)
 # beside the carried-back one, with the metros whose consular posts change within each sample.
+# Both are metro-clustered: intervals and p-values from t(G-1), G the metros in each sample.
 
 # %%
 from citydip.analysis import consulates as cons
@@ -118,35 +127,44 @@ editions_only = ctx.variants[1].get(cons.VARIANT, cons.without_carry_back(ctx.pa
 edition_years = cons.edition_years_estimate(ctx.panel, editions_only)
 ctx.table(edition_years.round(4), "consulates_edition_years", cell="Consulates on the Lowy edition years only",
           caption=f"Two-way FE consular-post estimate on the Lowy edition years only beside the carried-back one, "
-                  f"with the metros whose consular posts change in each sample ({ctx.data_label})")
+                  f"with the metros whose consular posts change in each sample; metro-clustered, p-values and "
+                  f"intervals from t(G-1) ({ctx.data_label})")
 print("\n".join(cons.sentences(edition_years)))
 
 # %% [markdown]
 # ## Inference: does the two-way FE verdict depend on the standard errors?
 # The M3 estimates are the same in every row; only the inference changes: clustered by metro
-# (the default), clustered by metro and year, a wild cluster bootstrap by metro (p-value from
-# 9,999 Rademacher draws with the null imposed; its standard error is the clustered one), and
-# Driscoll-Kraay (robust to correlation across metros within a year and serial correlation).
+# (the default; p-values from t(G-1)), clustered by metro and year (t(min(G, T)-1), T the
+# years), a wild cluster bootstrap by metro (restricted, Rademacher weights; p-value the share of
+# bootstrap |t| above the observed, draws and seed in the table's caption; its standard error is
+# the clustered one), and Driscoll-Kraay (robust to correlation across metros within a year and
+# serial correlation; t(T-1)).
 
 # %%
+from citydip.estimation.fitting import WILD_REPS, WILD_SEED
+
 inference = fx.inference_robustness(est, INFERENCE)
 ctx.table(inference.round(4), "inference_robustness", cell="Inference",
-          caption=f"Two-way fixed-effects estimates under four kinds of standard errors ({ctx.data_label})")
+          caption=f"Two-way fixed-effects estimates under four kinds of standard errors; p-values from t(G-1) "
+                  f"(metro cluster), t(min(G, T)-1) (two-way cluster), the wild cluster bootstrap ({WILD_REPS:,} "
+                  f"Rademacher draws, seed {WILD_SEED}) and t(T-1) (Driscoll-Kraay) ({ctx.data_label})")
 print("\n".join(fx.inference_sentences(inference, sample)))
 
 # %%
 fig = coefficient_plot(est, terms=list(MEASURES), models=[INFERENCE[k] for k in INFERENCE
                                                          if "wild" not in k])
 ctx.figure(fig, "inference_intervals", cell="Inference",
-           caption=f"Two-way fixed-effects estimates with 95% intervals under metro-clustered, two-way clustered "
-                   f"and Driscoll-Kraay standard errors (the wild bootstrap gives p-values only) ({ctx.data_label})")
+           caption=f"Two-way fixed-effects estimates with 95% intervals under metro-clustered (t(G-1)), two-way "
+                   f"clustered (t(min(G, T)-1)) and Driscoll-Kraay (t(T-1)) standard errors (the wild bootstrap "
+                   f"gives p-values only) ({ctx.data_label})")
 fig
 
 # %% [markdown]
 # ## Against the benchmarks
 # Directions and rankings as the anchor paper reports them (the measure with the largest signed
 # t statistic, the strongest positive association, ranks 1), the consular-post coefficient in percent against Rose's 6-10% per
-# consulate, and what the metro effects do to the pooled association (Head & Ries).
+# consulate, and what the metro effects do to the pooled association (Head & Ries). The
+# p-values are the models' own (t(N-K) for M1, t(G-1) clustered, the normal for M4).
 
 # %%
 benchmarks = fx.benchmark_comparison(effects)

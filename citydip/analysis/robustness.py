@@ -11,7 +11,7 @@ on every panel (:func:`fit_variants`), compare each estimate with the default pa
 (:func:`estimation_side_checks`). :func:`findings` words the results for the "In short" cell.
 
 CDP–ICLEI participation (:data:`CDP`, ``cdp_any``) is the fourth diplomacy measure. It exists
-for 2016–2021 only, so it enters the catalogue's models nowhere (they use 2005–2021); here it
+for 2016–2021 only, so it enters the catalogue's models nowhere (they use 2005–2022); here it
 has its own model, M3-CDP (:data:`CDP_MODEL`: M3 with ``cdp_any`` beside the three measures,
 hence fitted on 2016–2021), fitted on every panel with the others and compared like them
 (:data:`COMPARED`); :func:`variant_measures` also shows how each variant changes

@@ -83,7 +83,7 @@ from dataclasses import asdict, dataclass
 import numpy as np
 import pandas as pd
 
-from citydip.config import SAMPLE_RANK_YEAR
+from citydip.config import PANEL_YEARS, SAMPLE_RANK_YEAR
 from citydip.errors import OptionError
 from citydip.panel import schema
 from citydip.panel.derive import diplomacy_index, size_classes, tercile_cutoffs
@@ -288,8 +288,8 @@ class SyntheticTruth:
 def synthetic_panel(
     seed: int = 20250101,
     n_metros: int = 100,
-    first_year: int = 2005,
-    last_year: int = 2021,
+    first_year: int = PANEL_YEARS.start,
+    last_year: int = PANEL_YEARS.stop - 1,
     truth: SyntheticTruth | None = None,
 ) -> tuple[pd.DataFrame, SyntheticTruth]:
     """A synthetic metro-year panel (schema columns) and the truth that generated it.

@@ -11,7 +11,7 @@ def pytest_configure(config):
 
 @pytest.fixture(scope="session")
 def synthetic():
-    """The default synthetic demo panel (100 metros, 2005-2021) and its true effects."""
+    """The default synthetic demo panel (100 metros, 2005-2022) and its true effects."""
     from citydip.panel.build import build_synthetic
     from citydip.panel.options import PanelOptions
 

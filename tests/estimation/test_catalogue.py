@@ -160,7 +160,7 @@ def test_real_estimates_cover_all_six_families(real_run):
         assert tidy.model.str.startswith(prefix).any(), prefix
     m3 = tidy[tidy.model == "M3 two-way FE"].set_index("term")
     assert set(catalogue.MEASURES) <= set(m3.index)
-    assert (m3.nobs == 1694).all()  # 1,700 metro-years less the 6 without exports
+    assert (m3.nobs == 1793).all()  # 1,800 metro-years less the 7 without exports
     assert tidy.data.eq("real").all()
     assert set(real_run.pretrend.treatment) == {"network", "sister"}
     assert real_run.pretrend.p_value.between(0, 1).all()
@@ -180,16 +180,21 @@ def test_between_p_values_use_the_t_distribution(synth):
 
 
 def check_inference_rule(tidy: pd.DataFrame) -> int:
-    """Every regression row of an estimates table follows ``conventions.RULES``: its reference
-    distribution and degrees of freedom, and its p-value recomputed from them. Returns the
+    """Every row of an estimates table (regressions and event studies) has a reference
+    distribution and follows ``conventions.RULES``: its reference and degrees of freedom, its
+    p-value recomputed from them (and, for the event studies, its 95% interval). Returns the
     number of rows checked."""
     from scipy import stats
 
-    from citydip.estimation.conventions import FEW
+    from citydip.estimation.conventions import FEW, RULES
 
-    rows = tidy[tidy.reference.notna()]
-    for r in rows.itertuples():
+    missing = tidy[tidy.reference.isna()]
+    assert missing.empty, f"rows without a reference: {sorted(set(missing.model))}"
+    for r in tidy.itertuples():
         vcov = r.vcov_type
+        if r.family == "did2s":  # event studies: t(G-1), G the metros in the event-study sample
+            assert r.reference == RULES["did2s"].reference == "t" and vcov == "cluster(cbsa_code)", r
+            assert r.n_clusters >= 2 and r.n_periods >= 2, r
         if r.family == "poisson":
             assert r.reference == "normal" and np.isinf(r.df_t), r
         elif vcov.startswith("wild"):
@@ -210,10 +215,32 @@ def check_inference_rule(tidy: pd.DataFrame) -> int:
             assert 0 <= r.p_value <= 1
             continue
         assert r.p_value == pytest.approx(expected, rel=1e-6, abs=1e-12), r
+        if r.family == "did2s":
+            half = stats.t.ppf(0.975, r.df_t) * r.std_error
+            assert (r.conf_low, r.conf_high) == (pytest.approx(r.estimate - half, rel=1e-9, abs=1e-12),
+                                                 pytest.approx(r.estimate + half, rel=1e-9, abs=1e-12)), r
         few = (vcov.startswith("cluster") or vcov.startswith("wild")) and r.n_clusters < FEW
-        few_t = vcov in ("Driscoll-Kraay",) or ("," in vcov and r.n_periods < FEW)
+        few_t = (vcov == "Driscoll-Kraay" or "," in vcov) and r.n_periods < FEW
         assert bool(r.inference_flag) == bool(few or few_t), r
-    return len(rows)
+    return len(tidy)
+
+
+def test_inference_rule_check_catches_event_rows_off_the_rule(synth):
+    from scipy import stats
+
+    from citydip.estimation.catalogue import event_rows
+
+    study = events.event_study(synth[0], "network", sun_abraham=False)
+    rows = event_rows(study)
+    assert check_inference_rule(rows) == len(rows)
+    assert (rows.df_t == study.data.cbsa_code.nunique() - 1).all() and (rows.reference == "t").all()
+    normal = rows.assign(p_value=2 * stats.norm.sf(rows.statistic.abs()))  # pyfixest's did2s reference
+    with pytest.raises(AssertionError):
+        check_inference_rule(normal)
+    with pytest.raises(AssertionError, match="without a reference"):
+        check_inference_rule(rows.assign(reference=np.nan))
+    with pytest.raises(AssertionError):
+        check_inference_rule(rows.assign(df_t=rows.df_t + 1))
 
 
 @pytest.mark.slow
@@ -222,11 +249,12 @@ def test_every_p_value_follows_the_inference_rule_synthetic(synth, wild_reps):
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         run = estimate(panel, synthetic=True)
-    regressions = run.tidy[~run.tidy.model.str.contains("event study")]
-    assert check_inference_rule(regressions) == len(regressions) > 50
+    studies = run.tidy[run.tidy.model.str.contains("event study")]
+    assert len(studies) > 20 and (studies.family == "did2s").all()
+    assert check_inference_rule(run.tidy) == len(run.tidy) > 50
 
 
 @pytest.mark.slow
 def test_every_p_value_follows_the_inference_rule_real(real_run):
-    regressions = real_run.tidy[~real_run.tidy.model.str.contains("event study")]
-    assert check_inference_rule(regressions) == len(regressions)
+    assert real_run.tidy.model.str.contains("event study").any()
+    assert check_inference_rule(real_run.tidy) == len(real_run.tidy)

@@ -7,6 +7,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from citydip.config import PANEL_YEARS
 from citydip.errors import CitydipError
 from citydip.estimation.forest import (
     IMPORTANCE_COLUMNS,
@@ -276,7 +277,7 @@ def test_synthetic_panel_ranks_the_consulate_effect_above_a_measure_with_none():
     assert ranking.loc["networks_dated", "rank"] == 3 and abs(ranking.loc["networks_dated", "mean"]) < 0.02
     assert ranking.loc["consular_posts", "mean"] > 0.05
     assert ranking.loc["consular_posts", "anchor_rank"] == 1 and pd.isna(ranking.loc["sister_active", "anchor_rank"])
-    assert result.n_metros == 100 and result.years == tuple(range(2005, 2022))
+    assert result.n_metros == 100 and result.years == tuple(PANEL_YEARS)
 
 
 def test_years_and_bad_inputs():

@@ -407,15 +407,16 @@ def test_unit_weights_give_back_the_observed_curve(messy_synth):
 
 def test_null_test_rejects_a_real_effect(small_curve):
     for method in NULL_METHODS:
-        test = small_curve.null_test(draws=19, seed=7, method=method)
+        test = small_curve.null_test(draws=99, seed=7, method=method)
         s = test.summary()
         assert (s.group == "with year effects").all() and (s.direction == 1).all(), method
         assert s.loc["share_significant", "observed"] == 1.0
-        # no draw reaches the observed median or z; the share (four specifications, all significant) is coarse
+        # no draw reaches the observed median or z; the share (four specifications, all significant) is
+        # coarse: a null draw has all four significant with a probability of a few per cent
         floor = s.drop(index="share_significant")
-        assert np.allclose(floor.p_value, 1 / 20) and (floor.exceeded == 0).all(), method
-        assert np.allclose(floor.monte_carlo_se, np.sqrt(1 / 20 * 19 / 20 / 19))
-        assert s.loc["share_significant", "p_value"] <= 2 / 20, method
+        assert np.allclose(floor.p_value, 1 / 100) and (floor.exceeded == 0).all(), method
+        assert np.allclose(floor.monte_carlo_se, np.sqrt(1 / 100 * 99 / 100 / 99))
+        assert s.loc["share_significant", "p_value"] <= 0.10, method
 
 
 def test_null_test_does_not_reject_when_there_is_no_effect(synth):

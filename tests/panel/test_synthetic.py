@@ -72,8 +72,8 @@ def test_columns_and_dtypes_are_the_schema(synth):
 def test_shape_and_labels_are_obviously_synthetic(synth):
     panel, _ = synth
     assert panel.attrs["synthetic"] is True
-    assert len(panel) == 100 * 17 and panel["cbsa_code"].nunique() == 100
-    assert sorted(panel["year"].unique()) == list(range(2005, 2022))
+    assert len(panel) == 100 * 18 and panel["cbsa_code"].nunique() == 100
+    assert sorted(panel["year"].unique()) == list(range(2005, 2023))
     assert panel["cbsa_code"].str.fullmatch(r"9\d{4}").all()
     assert panel["cbsa_title"].str.fullmatch(r"Synthetic Metro \d{3}, XX").all()
     assert panel.groupby("cbsa_code")["cbsa_title"].nunique().eq(1).all()
