@@ -2,7 +2,7 @@
 
 ``PanelOptions`` is recorded in ``provenance.json`` by ``citydip build`` so that a panel
 can always be traced to the choices that made it. Defaults follow the anchor paper
-(100 largest metros by 2019 population, March-2020 definitions, 2005-2021).
+(100 largest metros by 2019 population, March-2020 definitions, 2005-2022).
 """
 
 from __future__ import annotations
@@ -15,6 +15,7 @@ from citydip.errors import OptionError
 #: Allowed values of the categorical options (first = default).
 CHOICES = {
     "undated": ("exclude", "predate"),
+    "member_by": ("undated", "midpoint"),
     "conflict_rule": ("earliest", "latest"),
     "consulate_fill": ("carry", "snapshots_only", "editions_only"),
     "consulate_countries": ("common", "all"),
@@ -35,7 +36,12 @@ class PanelOptions:
     * ``first_year``/``last_year``: panel years (inclusive).
     * ``undated``: sister-city ties and network memberships without a year enter only the
       "ever" measures (``exclude``), or are assumed to predate the sample (``predate``).
-    * ``conflict_rule``: which year to use when sources give a tie different years.
+    * ``member_by``: network memberships with no stated join year but a ``member_by`` year
+      (the source shows the city as a member by then: an upper bound) are undated and follow
+      ``undated`` (``undated``), or join at the middle year of [network launch year, member_by],
+      the later one when two (``midpoint``; :func:`citydip.panel.networks.place_join`).
+    * ``conflict_rule``: which year to use when sources give a tie (or a network membership)
+      different years.
     * ``exclude_sister_kinds``: row kinds left out of the sister-city counts
       (``intent``, ``planned``, ``friendship``, ``article_date``, ``domestic``).
     * ``consulate_fill``: ``carry`` fills years between and outside the Lowy editions
@@ -67,6 +73,7 @@ class PanelOptions:
     last_year: int = PANEL_YEARS.stop - 1
     vintage: str = PANEL_VINTAGE
     undated: str = "exclude"
+    member_by: str = "undated"
     conflict_rule: str = "earliest"
     exclude_sister_kinds: tuple[str, ...] = ("intent", "planned", "domestic")
     consulate_fill: str = "carry"
@@ -115,9 +122,9 @@ def parse_years(text: str) -> tuple[int, int]:
     try:
         years = [int(p) for p in parts]
     except ValueError:
-        raise OptionError(f"--years expects FIRST-LAST such as 2005-2021, got {text!r}") from None
+        raise OptionError(f"--years expects FIRST-LAST such as 2005-2022, got {text!r}") from None
     if len(years) == 1:
         years = years * 2
     if len(years) != 2:
-        raise OptionError(f"--years expects FIRST-LAST such as 2005-2021, got {text!r}")
+        raise OptionError(f"--years expects FIRST-LAST such as 2005-2022, got {text!r}")
     return years[0], years[1]

@@ -117,7 +117,9 @@ COLUMNS: tuple[PanelColumn, ...] = (
        "under options.consulate_fill, e.g. years before 2016 under 'editions_only')", _LOWY),
     # -- networks -------------------------------------------------------------------------------------
     _c("networks_dated", "int64", "count", "international city networks joined by the year (dated joins)", _NETS,
-       "a network counts once per metro; undated memberships per options.undated"),
+       "a network counts once per metro; conflicting join years of one membership resolved by "
+       "options.conflict_rule; memberships known only as 'member by' a year per options.member_by (default: "
+       "undated); undated memberships per options.undated"),
     _c("networks_ever", "int64", "count", "networks with any membership on record, dated or not (time-invariant)",
        f"{_NETS}; {_CLIM}"),
     *(_c(f"net_{code}", "bool", "", f"member of {name} by the year (dated joins)", _NETS)

@@ -23,8 +23,12 @@ from citydip.panel.options import PanelOptions
 VARIANTS: dict[str, tuple[str, dict]] = {
     "undated-predate": ("undated sister-city ties and network memberships assumed to predate the sample",
                         {"undated": "predate"}),
-    "conflict-latest": ("the latest, not the earliest, year when sources disagree on a tie's year",
+    "conflict-latest": ("the latest, not the earliest, year when sources disagree on a tie's or a network "
+                        "membership's year",
                         {"conflict_rule": "latest"}),
+    "networks-member-by-midpoint": (("network memberships known only as 'member by' a year (no stated join "
+                                     "year) join at the middle year of [network launch year, member_by], the later "
+                                     "one when two, instead of counting as undated"), {"member_by": "midpoint"}),
     "sister-strict": ("sister-city counts also leave out friendship cities and years taken from article dates",
                       {"exclude_sister_kinds": ("intent", "planned", "domestic", "friendship", "article_date")}),
     "consulates-snapshots-only": ("consular posts only in the Lowy snapshot years (2016, 2017, 2019); other "

@@ -8,7 +8,10 @@ public web pages, one ``source_url`` per row, and extended by users adding rows:
   of a and b); ``record_id`` is stable (``sc-a-0001``). Conflicting years for one pair are
   separate rows and are kept: :func:`conflicting_years` lists them.
 * ``network_memberships.csv`` - memberships of U.S. cities and counties in international city
-  networks. Rows without ``year_joined`` are "member as of" snapshots, not join years.
+  networks. Rows without ``year_joined`` are "member as of" snapshots, not join years; where
+  the source dates the snapshot, ``member_by`` holds that year, an upper bound of the join year
+  (never read as a join year). ``collection`` says which collection a row came from (a: the
+  first collection, b: part b); ``notes`` keeps the source's key sentence.
 * ``consulate_events.csv`` - dated openings, closings, upgrades, downgrades, relocations and
   reopenings of foreign career consular posts (a documented sample, not a census).
 * ``errata.csv`` - corrections (``status=correction``) and disputes (``status=disputed``)
@@ -30,8 +33,10 @@ that is not a whole number within ``EARLIEST_RECORD_YEAR``-``LATEST_RECORD_YEAR`
 year before the start year; a ``us_state`` that is not a USPS code of the 50 states, DC or
 PR; an exact duplicate (same pair, same year, same ``source_url``); a duplicated
 ``record_id``; an unknown ``event`` or a month outside 1-12 (consulate events); an unknown
-network name (network memberships; add it to :data:`NETWORKS`); a ``cbsa_code`` that is
-not five digits (sister cities; it may be empty). Extra columns are ignored.
+network name (network memberships; add it to :data:`NETWORKS`); a year_joined or member_by
+before the network's launch year (:data:`NETWORK_LAUNCH`), or a member_by before the row's
+year_joined (network memberships); a ``cbsa_code`` that is not five digits (sister cities; it
+may be empty). Extra columns are ignored.
 
 Flags derived from the free-text columns are documented in each schema; they are
 heuristics on the wording, so state the fact plainly when adding a row (e.g. "(planned)" in
@@ -92,6 +97,28 @@ NETWORKS: dict[str, tuple[str, tuple[str, ...]]] = {
     "strong_cities": ("Strong Cities Network", ("Strong Cities",)),
     "mayors_for_peace": ("Mayors for Peace", ()),
     "mayors_migration": ("Mayors Migration Council", ("MMC",)),
+}
+
+#: Network code -> (launch year, source): no city joined a network before its launch, so the
+#: launch year is the lower end of the join window of a membership known only by ``member_by``
+#: (see :mod:`citydip.panel.networks`) and no year_joined or member_by may precede it.
+NETWORK_LAUNCH: dict[str, tuple[int, str]] = {
+    "c40": (2005, "https://www.c40.org/history (London meeting of 18 megacities, October 2005)"),
+    "100rc": (2013, ("https://www.rockefellerfoundation.org/news/rockefeller-foundation-launches/ "
+                     "(Centennial Challenge announced 14 May 2013)")),
+    "gcom": (2014, ("http://sdg.iisd.org/news/compact-of-mayors-launched-at-un-climate-summit/ (Compact of Mayors "
+                    "launched at the UN Climate Summit, 23 September 2014)")),
+    "aarp_age_friendly": (2012, ("http://www.aarp.org/livable-communities/Plan/planning/info-2014/"
+                                 "action-plan-age-friendly-portland-or.html ('In 2012, when AARP launched ...')")),
+    "who_age_friendly": (2010, "https://extranet.who.int/agefriendlyworld/who-network/ (established in 2010)"),
+    "unesco_creative": (2004, "https://en.wikipedia.org/wiki/Creative_Cities_Network (launched by UNESCO in 2004)"),
+    "strong_cities": (2015, ("https://www.abajournal.com/news/article/"
+                             "strong_cities_network_will_foster_collaboration_to_fight_violent_extremism "
+                             "(launched at the UN, 29 September 2015)")),
+    "mayors_for_peace": (1982, ("https://www.daisakuikeda.org/sub/resources/works/props/2018-peace-proposal-full/"
+                                "mayors-for-peace.html (established 24 June 1982)")),
+    "mayors_migration": (2018, ("https://www.global-taskforce.org/mayors-migration-council-meeting-new-york-shows-"
+                                "mayoral-leadership-issues-migration-inclusivity-and (launched December 2018)")),
 }
 
 #: Fields an erratum may correct, per dataset (years and months only).
@@ -176,7 +203,9 @@ SISTER_CITIES_SCHEMA = Schema("curated_sister_cities", (
 ))
 
 NETWORK_MEMBERSHIPS_SCHEMA = Schema("curated_network_memberships", (
-    col("record_id", "string", "stable identifier (nm-NNNN)"),
+    col("record_id", "string", "stable identifier (nm-NNNN; later collections nm-<collection>-NNNN)"),
+    col("collection", "string", "collection the row belongs to (a: the first collection, b: part b; user-added "
+                                "collections have their own label)"),
     col("network", "string", "harmonised network name (see NETWORKS)"),
     col("network_code", "string", "short code of the network (c40, 100rc, gcom, ...)"),
     col("network_as_written", "string", "network name as written in the file"),
@@ -184,9 +213,13 @@ NETWORK_MEMBERSHIPS_SCHEMA = Schema("curated_network_memberships", (
     col("us_state", "string", "USPS code (50 states, DC, PR); <NA> where the city is ambiguous"),
     col("year_joined", "Int64", "year the source states the city joined; <NA> = snapshot row", "year"),
     col("year_left", "Int64", "year the city left, where stated; corrected by errata", "year"),
+    col("member_by", "Int64", "calendar year by which the source shows the city as a member: an upper bound of "
+                              "the join year, not a join year (<NA> = not stated); not before the network's launch "
+                              "year (NETWORK_LAUNCH) nor before year_joined", "year"),
     col("membership_type", "string", "membership status and basis (free text)"),
     col("source_url", "string", "page stating the fact (http or https)"),
     col("source_date_hint", "string", "date of the source or of the snapshot (free text); <NA> if blank"),
+    col("notes", "string", "the source's key sentence (quote) or other remarks (free text); <NA> if blank"),
     col("is_snapshot", "bool", "no year_joined: the row shows membership as of the source date only"),
     col("is_county", "bool", "the member is a county (us_city ends with 'County')"),
     col("year_joined_original", "Int64", _ORIGINAL.format("year_joined"), "year"),
@@ -247,8 +280,8 @@ ERRATA_SCHEMA = Schema("curated_errata", (
 
 _SISTER_COLUMNS = ["record_id", "collection", "cbsa_code", "us_city", "us_state", "partner_city", "partner_country",
                    "year_established", "relationship_type", "year_ended", "source_url", "source_date_hint"]
-_NETWORK_COLUMNS = ["record_id", "network", "us_city", "us_state", "year_joined", "year_left", "membership_type",
-                    "source_url", "source_date_hint"]
+_NETWORK_COLUMNS = ["record_id", "collection", "network", "us_city", "us_state", "year_joined", "year_left",
+                    "member_by", "membership_type", "source_url", "source_date_hint", "notes"]
 _CONSULATE_COLUMNS = ["record_id", "sending_country", "us_city", "us_state", "post_type", "event", "year", "month",
                       "source_url", "source_date_hint", "notes"]
 _ERRATA_COLUMNS = ["erratum_id", "dataset", "record_ids", "key", "field", "file_value", "corrected_value", "status",
@@ -302,6 +335,16 @@ def _states(table: RawTable, column: str = "us_state", *, required: bool = True)
         raise table.error(f"{states.iloc[i]!r} is not a USPS code of a state, DC or PR", position=i, column=column,
                           hint="use the two-letter code, e.g. 'TX'")
     return _optional(states)
+
+
+def _collections(table: RawTable) -> pd.Series:
+    collection = table.text("collection", required=True)
+    bad = ~collection.str.match(r"^[A-Za-z0-9_-]+$").fillna(False).astype(bool)
+    if bad.any():
+        i = _first(bad)
+        raise table.error(f"collection {collection.iloc[i]!r} may hold only letters, digits, '_' and '-'",
+                          position=i, column="collection")
+    return collection
 
 
 def _years(table: RawTable, column: str, *, required: bool = False) -> pd.Series:
@@ -364,13 +407,7 @@ def read_sister_cities(path: str | Path) -> pd.DataFrame:
     """Read ``sister_cities.csv`` (no corrections applied; see :func:`load_sister_cities`)."""
     table = _open(path, _SISTER_COLUMNS)
     frame = pd.DataFrame({"record_id": _record_ids(table)})
-    collection = table.text("collection", required=True)
-    bad = ~collection.str.match(r"^[A-Za-z0-9_-]+$").fillna(False).astype(bool)
-    if bad.any():
-        i = _first(bad)
-        raise table.error(f"collection {collection.iloc[i]!r} may hold only letters, digits, '_' and '-'",
-                          position=i, column="collection")
-    frame["collection"] = collection
+    frame["collection"] = _collections(table)
     cbsa = table.text("cbsa_code")
     bad = cbsa.ne("") & ~cbsa.str.match(_CBSA.pattern).fillna(False).astype(bool)
     if bad.any():
@@ -437,6 +474,18 @@ def _network_flags(frame: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
+def _check_launch(table: RawTable, frame: pd.DataFrame, column: str) -> None:
+    """Fail on a year in ``column`` before the launch of the row's network (:data:`NETWORK_LAUNCH`)."""
+    launch = frame["network_code"].map(lambda c: NETWORK_LAUNCH[c][0]).astype("Int64")
+    bad = (frame[column] < launch).fillna(False).to_numpy(dtype=bool)
+    if bad.any():
+        i = _first(bad)
+        raise table.error(f"{column} {frame[column].iloc[i]} is before the launch of {frame['network'].iloc[i]} "
+                          f"({launch.iloc[i]})", position=i, column=column,
+                          hint="check the year; the launch years and their sources are in NETWORK_LAUNCH in "
+                               "citydip/sources/curated.py")
+
+
 def read_network_memberships(path: str | Path) -> pd.DataFrame:
     """Read ``network_memberships.csv`` (no corrections applied; see :func:`load_network_memberships`)."""
     table = _open(path, _NETWORK_COLUMNS)
@@ -449,6 +498,7 @@ def read_network_memberships(path: str | Path) -> pd.DataFrame:
         raise table.error(f"unknown network {written.iloc[i]!r}", position=i, column="network",
                           hint=f"use one of {[v[0] for v in NETWORKS.values()]}, or add the network to NETWORKS in "
                                "citydip/sources/curated.py")
+    frame["collection"] = _collections(table)
     frame["network_code"] = codes.astype("string")
     frame["network"] = codes.map(lambda c: NETWORKS[c][0]).astype("string")
     frame["network_as_written"] = written
@@ -457,9 +507,20 @@ def read_network_memberships(path: str | Path) -> pd.DataFrame:
     frame["year_joined"] = _years(table, "year_joined")
     frame["year_left"] = _years(table, "year_left")
     _check_order(table, frame["year_joined"], frame["year_left"], "year_joined", "year_left")
+    frame["member_by"] = _years(table, "member_by")
+    _check_launch(table, frame, "year_joined")
+    _check_launch(table, frame, "member_by")
+    bad = (frame["member_by"] < frame["year_joined"]).fillna(False).to_numpy(dtype=bool)
+    if bad.any():
+        i = _first(bad)
+        raise table.error(f"member_by {frame['member_by'].iloc[i]} is before year_joined "
+                          f"{frame['year_joined'].iloc[i]}", position=i, column="member_by",
+                          hint="member_by is the year by which the source shows the city as a member; it cannot "
+                               "precede the join year")
     frame["membership_type"] = table.text("membership_type", required=True)
     frame["source_url"] = _source_urls(table)
     frame["source_date_hint"] = _optional(table.text("source_date_hint"))
+    frame["notes"] = _optional(table.text("notes"))
     _no_duplicates(table, frame, ["network_code", "us_city", "us_state", "year_joined", "source_url"],
                    "membership row (network, city, year and source)")
     frame["year_joined_original"] = frame["year_joined"]

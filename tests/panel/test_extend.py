@@ -15,7 +15,7 @@ from tests.sources.test_curated import append_row
 OMAHA = "36540"
 NEW_TIE = ["sc-d-0001", "d", "", "Omaha", "NE", "Ushuaia", "Argentina", "2012", "sister city", "",
            "https://example.org/omaha-ushuaia", "2012-06"]
-NEW_JOIN = ["nm-0459", "C40", "Omaha", "NE", "2016", "", "member", "https://example.org/c40-omaha", "2016"]
+NEW_JOIN = ["nm-d-0001", "d", "C40", "Omaha", "NE", "2016", "", "", "member", "https://example.org/c40-omaha", "2016", ""]
 
 
 @pytest.fixture
@@ -33,7 +33,7 @@ def test_new_rows_pass_validate_and_change_the_panel(extended, real_data, real_b
     status = cli.main(["--data-dir", str(real_data), "validate", "--no-match"])
     out = capsys.readouterr().out
     assert status == 0
-    assert "curated/sister_cities.csv  rows=1,100" in out and "curated/network_memberships.csv  rows=459" in out
+    assert "curated/sister_cities.csv  rows=1,100" in out and "curated/network_memberships.csv  rows=497" in out
 
     panel = construct(load_inputs(real_data)).panel.set_index(["cbsa_code", "year"]).sort_index()
     base = real_build.panel.set_index(["cbsa_code", "year"]).sort_index()

@@ -152,14 +152,53 @@ def test_sister_city_flags(sister):
 
 
 def test_network_memberships_facts(networks):
-    assert len(networks) == 458
+    assert networks.collection.value_counts().to_dict() == {"a": 458, "b": 38}
+    assert networks.record_id.is_unique and networks.record_id.iloc[-1] == "nm-b-0038"
     assert list(networks.columns) == curated.NETWORK_MEMBERSHIPS_SCHEMA.names
     rc = networks[networks.network_code == "100rc"]
     assert len(rc[["us_city", "us_state"]].drop_duplicates()) == 29
     assert rc.year_joined.notna().all() and not rc.is_snapshot.any()
-    assert networks.is_snapshot.sum() == networks.year_joined.isna().sum() == 367
+    assert networks.is_snapshot.sum() == networks.year_joined.isna().sum() == 367 + 24
     assert networks.network.nunique() == 9
     assert networks.year_left.notna().sum() == 1
+
+
+def test_part_b_dates_and_bounds(networks):
+    b = networks[networks.collection == "b"]
+    # 14 rows with a stated join year; 24 snapshots bounding the join year from above
+    assert b.year_joined.notna().sum() == 14 and b.member_by.notna().sum() == 24
+    assert (b.member_by.notna() == b.is_snapshot).all() and networks.member_by.notna().sum() == 24
+    assert b.notes.notna().all() and networks[networks.collection == "a"].notes.isna().all()
+    first = {"Albany": 2015, "Aurora": 2019, "Spokane": 2020}
+    gcom = b[b.network_code.eq("gcom") & b.us_city.isin(list(first))]
+    assert dict(zip(gcom.us_city, gcom.year_joined)) == first
+    c40 = b[b.network_code == "c40"]
+    assert sorted(zip(c40.us_city, c40.year_joined)) == [("Austin", 2006), ("Austin", 2016), ("Houston", 2006),
+                                                         ("Miami", 2020), ("Phoenix", 2020)]
+    # no member_by before the Compact's launch (September 2014)
+    assert curated.NETWORK_LAUNCH["gcom"][0] == 2014 and b.member_by.min() == 2014 + 1
+
+
+def test_every_network_has_a_launch_year_with_a_source(networks):
+    assert set(curated.NETWORK_LAUNCH) == set(curated.NETWORKS)
+    assert all(str(source).startswith(("http://", "https://")) for _, source in curated.NETWORK_LAUNCH.values())
+    launch = networks.network_code.map(lambda c: curated.NETWORK_LAUNCH[c][0])
+    assert (networks.year_joined.dropna() >= launch[networks.year_joined.notna()]).all()
+
+
+def test_part_b_is_adopted_with_every_source_url_and_quote(real_data, networks):
+    path = real_data / "network_memberships" / "network_memberships_part_b.csv"
+    if not path.is_file():
+        pytest.skip("the hand-compiled part b is not in the data directory")
+    raw = pd.read_csv(path, dtype=str, keep_default_na=False)
+    b = networks[networks.collection == "b"].reset_index(drop=True)
+    assert len(b) == len(raw)
+    assert b.source_url.tolist() == raw.source_url.tolist()
+    assert b.notes.tolist() == raw.quote.tolist()
+    assert b.year_joined.astype("string").fillna("").tolist() == raw.year_joined.tolist()
+    # the upper bound is the year the collector stated in source_date_hint ('member by YYYY ...')
+    stated = raw.source_date_hint.str.extract(r"^member by (\d{4}) \(upper bound", expand=False).fillna("")
+    assert b.member_by.astype("string").fillna("").tolist() == stated.tolist()
 
 
 def test_alameda_left_100rc_in_2014_after_errata(networks):
@@ -225,7 +264,7 @@ def test_consulate_flags(consulates):
 
 
 def test_curated_files_are_registered():
-    keys = {"curated_sister_cities": 1099, "curated_network_memberships": 458, "curated_consulate_events": 107}
+    keys = {"curated_sister_cities": 1099, "curated_network_memberships": 496, "curated_consulate_events": 107}
     for key, rows in keys.items():
         source = registry.get(key)
         assert source.curated
@@ -301,12 +340,32 @@ def test_a_new_consulate_event_and_membership_are_read(user_copy):
                ["ce-0108", "Examplia", "Denver", "CO", "consulate general", "opened", 2024, 6,
                 "https://example.org/examplia-denver", "2024-06-02", "opened 1 Jun 2024"])
     append_row(user_copy / "network_memberships.csv",
-               ["nm-0459", "C40", "Denver", "CO", 2024, "", "member", "https://example.org/c40-denver", "2024"])
+               ["nm-c-0001", "c", "C40", "Denver", "CO", "", "", 2024, "member (listed)",
+                "https://example.org/c40-denver", "2024", "Denver is listed among the members"])
     events = curated.load_consulate_events(user_copy)
     assert len(events) == 108 and events.event.value_counts()["opened"] == 52
     members = curated.load_network_memberships(user_copy)
-    assert len(members) == 459
-    assert members[members.record_id == "nm-0459"].network.tolist() == ["C40 Cities"]
+    assert len(members) == 497
+    new = members[members.record_id == "nm-c-0001"]
+    assert new.network.tolist() == ["C40 Cities"] and new.member_by.tolist() == [2024]
+    assert new.is_snapshot.all() and new.collection.tolist() == ["c"]
+
+
+@pytest.mark.parametrize("city, value, message", [
+    ("Atlanta", "2013", "member_by 2013 is before the launch of Compact of Mayors / Global Covenant of Mayors (2014)"),
+    ("Atlanta", "Aug 2015", "is not a number"),
+    ("Spokane", "2019", "member_by 2019 is before year_joined 2020"),
+])
+def test_a_bad_member_by_in_the_curated_file_is_named(user_copy, city, value, message):
+    path = user_copy / "network_memberships.csv"
+    frame = pd.read_csv(path, dtype=str, keep_default_na=False)
+    target = frame.index[frame.collection.eq("b") & frame.us_city.eq(city)][0]
+    frame.loc[target, "member_by"] = value
+    frame.to_csv(path, index=False, lineterminator="\n")
+    with pytest.raises(SourceFileError) as exc:
+        curated.load_network_memberships(user_copy)
+    assert exc.value.path == path and exc.value.row == target + 2 and exc.value.column == "member_by"
+    assert message in str(exc.value) and f"row {target + 2}, column 'member_by'" in str(exc.value)
 
 
 def test_a_duplicate_of_an_existing_row_is_rejected(user_copy):
@@ -359,13 +418,14 @@ CONSULATE = [CONSULATE_HEADER,
              ["ce-x-3", "Otherland", "Delta", "PR", "consulate (trade office)", "closed", 2012, 12,
               "https://example.org/c", "2012-11", "to close in December (planned)"]]
 
-NETWORK_HEADER = ["record_id", "network", "us_city", "us_state", "year_joined", "year_left", "membership_type",
-                  "source_url", "source_date_hint"]
+NETWORK_HEADER = ["record_id", "collection", "network", "us_city", "us_state", "year_joined", "year_left",
+                  "member_by", "membership_type", "source_url", "source_date_hint", "notes"]
 NETWORK = [NETWORK_HEADER,
-           ["nm-x-1", "C40 Cities", "Alpha", "TX", 2010, "", "member", "https://example.org/c40", ""],
-           ["nm-x-2", "GCoM", "Alpha", "TX", "", "", "listed signatory", "https://example.org/gcom", "2019"],
-           ["nm-x-3", "100 Resilient Cities", "Epsilon County", "", 2014, 2016, "member", "https://example.org/rc",
-            ""]]
+           ["nm-x-1", "x", "C40 Cities", "Alpha", "TX", 2010, "", 2012, "member", "https://example.org/c40", "", ""],
+           ["nm-x-2", "x", "GCoM", "Alpha", "TX", "", "", 2019, "listed signatory", "https://example.org/gcom", "2019",
+            "Alpha is a signatory"],
+           ["nm-x-3", "x", "100 Resilient Cities", "Epsilon County", "", 2014, 2016, "", "member",
+            "https://example.org/rc", "", ""]]
 
 
 def test_sample_sister_cities(tmp_path):
@@ -386,6 +446,8 @@ def test_sample_consulates_and_networks(tmp_path):
                                         "100 Resilient Cities"]
     assert members.is_snapshot.tolist() == [False, True, False]
     assert members.is_county.tolist() == [False, False, True] and pd.isna(members.us_state.iloc[2])
+    assert members.member_by.tolist()[:2] == [2012, 2019] and pd.isna(members.member_by.iloc[2])
+    assert members.notes.iloc[1] == "Alpha is a signatory" and pd.isna(members.notes.iloc[0])
 
 
 def with_new_id(grid, index, record_id):
@@ -477,6 +539,12 @@ NETWORK_DAMAGE = {
     "same membership via an alias": (d.set_cell(with_new_id(d.duplicate_row(NETWORK, 1), 2, "nm-x-9"), 0, 2,
                                                 "network", "C40"), 3, "network_code"),
     "empty source_url": (d.set_cell(NETWORK, 0, 2, "source_url", ""), 3, "source_url"),
+    "member_by not a year": (d.set_cell(NETWORK, 0, 2, "member_by", "by 2019"), 3, "member_by"),
+    "member_by before the launch": (d.set_cell(NETWORK, 0, 2, "member_by", 2013), 3, "member_by"),
+    "member_by before year_joined": (d.set_cell(NETWORK, 0, 1, "member_by", 2009), 2, "member_by"),
+    "joined before the launch": (d.set_cell(NETWORK, 0, 1, "year_joined", 2004), 2, "year_joined"),
+    "empty collection": (d.set_cell(NETWORK, 0, 3, "collection", ""), 4, "collection"),
+    "missing member_by column": (d.drop_column(NETWORK, 0, "member_by"), 1, "member_by"),
 }
 
 
