@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 import pandas as pd
@@ -48,8 +48,61 @@ class Contrast:
     df: float
 
 
+class MaketablesModel:
+    """The model plug-in format of maketables (``maketables.ETable``, ``pyfixest.etable``),
+    read from :meth:`tidy`, so that a citydip model sits in one table with pyfixest,
+    statsmodels or linearmodels models. The p-values are the tidy table's, hence follow the
+    model's inference rule (:data:`citydip.estimation.conventions.RULES`): stars computed
+    from them agree with citydip's own tests. Coefficients are in the outcome's units per
+    unit of the regressor; ``ci95l``/``ci95u`` is the 95% confidence interval."""
+
+    def tidy(self) -> pd.DataFrame:  # pragma: no cover - provided by the subclass
+        raise NotImplementedError
+
+    def inference_rule(self) -> str:
+        """Key of the model's row in ``conventions.RULES``."""
+        raise NotImplementedError
+
+    @property
+    def __maketables_coef_table__(self) -> pd.DataFrame:
+        t = self.tidy()
+        return pd.DataFrame({"b": t["estimate"].to_numpy(dtype=float), "se": t["std_error"].to_numpy(dtype=float),
+                             "t": t["statistic"].to_numpy(dtype=float), "p": t["p_value"].to_numpy(dtype=float),
+                             "ci95l": t["conf_low"].to_numpy(dtype=float),
+                             "ci95u": t["conf_high"].to_numpy(dtype=float)},
+                            index=pd.Index(t["term"].astype(str), name="Coefficient"))
+
+    @property
+    def __maketables_depvar__(self) -> str:
+        return str(self.tidy()["depvar"].iloc[0])
+
+    @property
+    def __maketables_fixef_string__(self) -> str | None:
+        """Fixed-effect columns joined by ``+`` (``None`` without fixed effects)."""
+        value = self.tidy()["fixed_effects"].iloc[0]
+        return None if pd.isna(value) or str(value) in ("", "none") else str(value)
+
+    @property
+    def __maketables_vcov_info__(self) -> dict:
+        first = self.tidy().iloc[0]
+        return {"vcov_type": str(first["vcov_type"]), "rule": self.inference_rule(),
+                "reference": str(first["reference"]), "df": float(first["df_t"])}
+
+    __maketables_default_stat_keys__: ClassVar[list[str]] = ["N", "se_type"]
+
+    def __maketables_stat__(self, key: str):
+        """``N`` (observations), ``se_type``, ``n_clusters``, ``n_periods``, ``df_t``; ``None`` otherwise."""
+        first = self.tidy().iloc[0]
+        column = {"N": "nobs", "se_type": "vcov_type", "n_clusters": "n_clusters", "n_periods": "n_periods",
+                  "df_t": "df_t"}.get(key)
+        if column is None or pd.isna(first[column]):
+            return None
+        value = first[column]
+        return str(value) if column == "vcov_type" else (int(value) if column != "df_t" else float(value))
+
+
 @dataclass
-class FitResult:
+class FitResult(MaketablesModel):
     """Estimates of one :class:`ModelSpec`. ``vcov`` is the coefficients' variance matrix
     (with its small-sample factor), ``df_t`` the degrees of freedom of the model's t tests,
     ``data`` the estimation sample. ``backend`` is the underlying fitted object (pyfixest,
@@ -94,6 +147,12 @@ class FitResult:
             "inference_flag": self.inference_flag,
         })
         return frame[TIDY_COLUMNS]
+
+    def inference_rule(self) -> str:
+        """Key of the model's row in ``conventions.RULES`` (``"cluster"``, ``"poisson"``, ...)."""
+        from citydip.estimation import conventions
+
+        return conventions.rule(self.spec).vcov
 
     # -- linear tests ---------------------------------------------------------------------------------
     def _matrix(self, R) -> np.ndarray:

@@ -3,7 +3,7 @@
 :func:`estimate_and_write` fits the catalogue (:mod:`citydip.estimation.outputs` writes the
 numbers: ``estimates.csv``, ``pretrend.csv``, the forest analysis) and then writes, from the
 tidy estimates, ``tables/`` (main and robustness regression tables in Markdown, LaTeX and
-HTML) and ``figures/`` (coefficient plot, event-study plots, size-class plots). Each table
+HTML, rendered by maketables: :mod:`citydip.report.tables`) and ``figures/`` (coefficient plot, event-study plots, size-class plots). Each table
 note and figure title says whether the panel was the synthetic demo panel.
 
 :func:`main_table` is the one definition of the main regression table (which models, which

@@ -1,197 +1,114 @@
-"""Regression tables from the tidy estimates: Markdown, LaTeX (booktabs) and HTML.
+"""Regression tables through maketables: Markdown, LaTeX (booktabs), HTML, Typst and Word.
 
 :func:`regression_table` arranges a tidy frame (the columns of
-:data:`citydip.estimation.TIDY_COLUMNS`, one row per model and term) with one column per
-model and two lines per term: the estimate with significance stars, and its standard error
-in parentheses beneath. Below the coefficients come the model statistics (outcome,
-estimator, N, fixed effects, standard-error type) and a note on the stars.
+:data:`citydip.estimation.TIDY_COLUMNS`, one row per model and term, e.g. ``estimates.csv``);
+:func:`model_table` arranges fitted models: citydip's :class:`FitResult` next to pyfixest,
+statsmodels or linearmodels models. Both give a :class:`RegressionTable`, rendered by
+``maketables.ETable`` (see :mod:`citydip.report.maketables_adapter`): one column per model,
+two lines per term (the estimate with significance stars, its standard error in parentheses
+beneath), one row per fixed effect (``x`` present, ``-`` absent), then N, estimator,
+standard errors and the distribution of the p-values, and a note stating the stars and, for
+each citydip model, where its p-values come from under the inference rule.
 
 Conventions:
 
-* Models appear in the order of their first row in the tidy frame (or as given); terms in
+* Models appear in the order given (else of their first row in the tidy frame); terms in
   the order given, else in order of first appearance. A term a model does not have is a
   blank cell.
 * Stars use strict inequalities: with thresholds (0.10, 0.05, 0.01) an estimate gets
   ``***`` if p < 0.01, ``**`` if p < 0.05 and ``*`` if p < 0.10. So p = 0.0099 is ``***``
-  and p = 0.01 is ``**``. A missing p-value gets no stars.
+  and p = 0.01 is ``**``. The p-values are each model's own (for citydip models, the
+  inference rule's: t(G - 1) under metro clustering, ...).
 * Numbers are rounded to ``digits`` decimals (``0.012***``, ``(0.004)``); a value that
   rounds to zero is written without a minus sign; N has thousands separators.
-* The text is a pure function of the input: the same frame gives byte-identical output
-  (``\\n`` line endings, UTF-8, trailing newline).
+* LaTeX is a ``threeparttable`` to ``\\input`` into a table float (packages booktabs,
+  tabularx, threeparttable, makecell), with LaTeX's special characters escaped. HTML is
+  great_tables' table with a fixed id (``citydip-<file stem>``), so the same table gives
+  byte-identical text (Markdown, LaTeX, HTML, Typst: ``\\n`` line endings, UTF-8). Word
+  files are zip archives and are not byte-stable.
 """
 
 from __future__ import annotations
 
-import html
+import copy
 import math
 import os
 import re
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import pandas as pd
 
-from citydip.atomic import atomic_write_text
+from citydip.atomic import atomic_write, atomic_write_text
 from citydip.errors import CitydipError
-from citydip.report.labels import fixed_effects_label, term_label, vcov_label
+from citydip.report import maketables_adapter as adapter
 
-#: Default significance thresholds (one star each, strict inequality).
+#: Default significance thresholds (one star each, strict inequality), largest first.
 STARS = (0.10, 0.05, 0.01)
-
-#: Model statistics below the coefficients: tidy column -> row label.
-STATISTICS = {"depvar": "Outcome", "family": "Estimator", "nobs": "N", "fixed_effects": "Fixed effects",
-              "vcov_type": "Std. errors", "reference": "p-values from", "inference_flag": "Caution"}
-
-#: Estimator labels of the model families.
-FAMILY_LABELS = {"ols": "OLS", "poisson": "PPML", "between": "Between (metro means)"}
 
 _REQUIRED = ("model", "term", "estimate", "std_error", "p_value")
 #: Suffix -> output format of :meth:`RegressionTable.write`.
-FORMATS = {".md": "markdown", ".markdown": "markdown", ".tex": "latex", ".html": "html", ".htm": "html"}
-
-
-@dataclass(frozen=True)
-class Cell:
-    """One model's estimate of one term."""
-
-    estimate: float
-    std_error: float
-    p_value: float
+FORMATS = {".md": "markdown", ".markdown": "markdown", ".tex": "latex", ".html": "html", ".htm": "html",
+           ".typ": "typst", ".docx": "docx"}
 
 
 @dataclass
 class RegressionTable:
-    """A regression table, ready to render. Build it with :func:`regression_table`."""
+    """A regression table, ready to render. Build it with :func:`regression_table` or
+    :func:`model_table`."""
 
-    models: list[str]
-    terms: list[str]
-    labels: list[str]                        #: row label of each term
-    cells: dict[tuple[str, str], Cell]       #: (term, model) -> estimate
-    statistics: list[tuple[str, list[str]]]  #: (row label, one value per model)
-    vcov_types: list[str]                    #: distinct standard-error types, in model order
-    stars: tuple[float, ...]                 #: thresholds, largest first
-    digits: int
+    models: list                             #: models in the maketables plug-in format (or any it supports)
+    heads: list[str] | None = None           #: column heads (model names)
+    terms: list[str] | None = None           #: coefficient rows, in order (None: all)
+    labels: dict[str, str] = field(default_factory=dict)  #: term or outcome -> row label
+    stars: tuple[float, ...] = STARS         #: thresholds, largest first
+    digits: int = 3
     caption: str = ""                        #: text put before the note (e.g. that the data are synthetic)
 
     # -- pieces --------------------------------------------------------------------------------------
-    def star_count(self, p: float) -> int:
-        """Number of stars for p-value ``p``: thresholds t with p < t (none if p is missing)."""
-        return significance_stars(p, self.stars)
-
-    def number(self, x: float) -> str:
-        return format_number(x, self.digits)
-
-    def coefficient_rows(self) -> list[tuple[str, list[tuple[str, int]], list[str]]]:
-        """Per term: label, (estimate text, stars) per model, standard-error text per model."""
-        rows = []
-        for term, label in zip(self.terms, self.labels):
-            estimates, errors = [], []
-            for model in self.models:
-                cell = self.cells.get((term, model))
-                if cell is None or _missing(cell.estimate):
-                    estimates.append(("", 0))
-                    errors.append("")
-                    continue
-                estimates.append((self.number(cell.estimate), self.star_count(cell.p_value)))
-                errors.append("" if _missing(cell.std_error) else f"({self.number(cell.std_error)})")
-            rows.append((label, estimates, errors))
-        return rows
+    def etable(self):
+        """The ``maketables.ETable`` of this table."""
+        return adapter.etable(self.models, heads=self.heads, terms=self.terms, labels=self.labels,
+                              stars=self.stars, digits=self.digits, note_prefix=self.caption)
 
     def note(self) -> str:
-        """The note line: standard errors and star thresholds, as plain text."""
-        return f"{self._se_note()} {self._star_note(lambda k: '*' * k)}".strip()
-
-    def _se_note(self) -> str:
-        prefix = f"{self.caption} " if self.caption else ""
-        return prefix + self._se_text()
-
-    def _se_text(self) -> str:
-        if len(self.vcov_types) == 1:
-            return f"Standard errors in parentheses: {self.vcov_types[0]}."
-        if self.vcov_types:
-            return f"Standard errors in parentheses; type in the {STATISTICS['vcov_type']} row."
-        return "Standard errors in parentheses."
-
-    def _star_note(self, mark, inequality: str = "{mark} p < {t}") -> str:
-        if not self.stars:
-            return ""
-        parts = [inequality.format(mark=mark(k), t=_threshold(t)) for k, t in enumerate(self.stars, start=1)]
-        return ", ".join(parts) + "."
+        """The note: caption, standard errors, stars and the source of the p-values, as plain text."""
+        return self.etable().notes
 
     # -- formats -------------------------------------------------------------------------------------
     def to_markdown(self) -> str:
         """A pipe table (GitHub/pandoc Markdown), then the note as a paragraph."""
-        def esc(text: str) -> str:
-            return text.replace("\\", "\\\\").replace("|", "\\|").replace("\n", " ")
-
-        def row(cells: Sequence[str]) -> str:
-            return "|" + "|".join(f" {c} " if c else " " for c in cells) + "|"
-
-        lines = [row(["", *(esc(m) for m in self.models)]), "|:---|" + "---:|" * len(self.models)]
-        for label, estimates, errors in self.coefficient_rows():
-            lines.append(row([esc(label), *(e + "*" * k for e, k in estimates)]))
-            lines.append(row(["", *errors]))
-        for label, values in self.statistics:
-            lines.append(row([esc(label), *(esc(v) for v in values)]))
-        text = "\n".join(lines)
-        return f"{text}\n\n{esc(self.note())}\n"
+        return markdown(self.etable())
 
     def to_latex(self) -> str:
-        """A booktabs ``tabular`` (one ``c`` column per model) to ``\\input`` into a table float."""
-        def num(text: str) -> str:
-            return f"$-${text[1:]}" if text.startswith("-") else text
+        """A booktabs ``threeparttable`` (table and note), every label and the note LaTeX-escaped."""
+        table = copy.copy(self.etable())
+        table.df = _escaped(table.df, latex_escape)
+        table.notes = latex_escape(table.notes).replace("<", "$<$")
+        return _text(table.make(type="tex"))
 
-        def row(cells: Sequence[str]) -> str:
-            first = cells[0]
-            if first.startswith("["):  # a '[' right after \\ would be read as its optional argument
-                first = "{}" + first
-            return " & ".join([first, *cells[1:]]) + r" \\"
+    def to_html(self, table_id: str = "citydip-regression-table") -> str:
+        """great_tables' HTML table (with its style block), with the fixed id ``table_id``."""
+        text = self.etable().make(type="gt").as_raw_html()
+        # great_tables names the table (and scopes its styles) by a random id: fix it.
+        found = re.match(r'<div id="([^"]+)"', text)
+        if found is None:
+            raise CitydipError("great_tables' HTML does not start with its table id")
+        return _text(re.sub(rf"(?<=[#\"]){re.escape(found.group(1))}\b", table_id, text))
 
-        k = len(self.models)
-        lines = [r"\begin{tabular}{l" + "c" * k + "}", r"\toprule",
-                 row(["", *(latex_escape(m) for m in self.models)]), r"\midrule"]
-        for label, estimates, errors in self.coefficient_rows():
-            lines.append(row([latex_escape(label),
-                              *(num(e) + (f"$^{{{'*' * s}}}$" if s else "") for e, s in estimates)]))
-            lines.append(row(["", *errors]))
-        if self.statistics:
-            lines.append(r"\midrule")
-            for label, values in self.statistics:
-                lines.append(row([latex_escape(label), *(latex_escape(v) for v in values)]))
-        lines.append(r"\bottomrule")
-        star_note = self._star_note(lambda s: "*" * s, "$^{{{mark}}}$ $p<{t}$")
-        note = f"{latex_escape(self._se_note())} {star_note}".strip()
-        lines.append(rf"\multicolumn{{{k + 1}}}{{l}}{{\footnotesize {note}}} \\")
-        lines.append(r"\end{tabular}")
-        return "\n".join(lines) + "\n"
+    def to_typst(self) -> str:
+        """A Typst ``table`` in a ``figure``."""
+        return _text(self.etable().make(type="typst"))
 
-    def to_html(self) -> str:
-        """A plain ``<table>``: header in ``<thead>``, coefficients and statistics in two
-        ``<tbody>`` sections, the note in ``<tfoot>``. No styles or scripts."""
-        esc = html.escape
-        out = ['<table class="citydip-regression-table">', "<thead>",
-               '<tr><th></th>' + "".join(f'<th scope="col">{esc(m)}</th>' for m in self.models) + "</tr>",
-               "</thead>", '<tbody class="coefficients">']
-        for label, estimates, errors in self.coefficient_rows():
-            out.append(f'<tr><th scope="row">{esc(label)}</th>'
-                       + "".join(f"<td>{esc(e + '*' * s)}</td>" for e, s in estimates) + "</tr>")
-            out.append('<tr class="std-error"><th scope="row"></th>'
-                       + "".join(f"<td>{esc(e)}</td>" for e in errors) + "</tr>")
-        out.append("</tbody>")
-        if self.statistics:
-            out.append('<tbody class="statistics">')
-            for label, values in self.statistics:
-                out.append(f'<tr><th scope="row">{esc(label)}</th>'
-                           + "".join(f"<td>{esc(v)}</td>" for v in values) + "</tr>")
-            out.append("</tbody>")
-        out += ["<tfoot>", f'<tr><td colspan="{len(self.models) + 1}">{esc(self.note())}</td></tr>', "</tfoot>",
-                "</table>"]
-        return "\n".join(out) + "\n"
+    def to_docx(self):
+        """A python-docx ``Document`` holding the table."""
+        return self.etable().make(type="docx")
 
     def render(self, fmt: str) -> str:
-        """The table as ``'markdown'``, ``'latex'`` or ``'html'``."""
-        renderers = {"markdown": self.to_markdown, "latex": self.to_latex, "html": self.to_html}
+        """The table as ``'markdown'``, ``'latex'``, ``'html'`` or ``'typst'``."""
+        renderers = {"markdown": self.to_markdown, "latex": self.to_latex, "html": self.to_html,
+                     "typst": self.to_typst}
         if fmt not in renderers:
             raise CitydipError(f"table format {fmt!r} is not one of {sorted(renderers)}")
         return renderers[fmt]()
@@ -203,6 +120,10 @@ class RegressionTable:
         if fmt is None:
             raise CitydipError(f"{path}: cannot tell the table format from the suffix {path.suffix!r}; "
                                f"use one of {', '.join(FORMATS)}")
+        if fmt == "docx":
+            return _atomic_docx(self.to_docx(), path)
+        if fmt == "html":
+            return atomic_write_text(path, self.to_html(_html_id(path.stem)))
         return atomic_write_text(path, self.render(fmt))
 
     def __str__(self) -> str:
@@ -216,20 +137,15 @@ def regression_table(tidy: pd.DataFrame, *, models: Sequence[str] | None = None,
 
     ``models`` and ``terms`` select and order the columns and rows (default: all, in order of
     first appearance). ``labels`` maps terms (and outcomes) to row labels, over the defaults
-    of :mod:`citydip.report.labels`. ``stars`` are the significance thresholds (strict: one
-    star for each threshold p is below). ``digits`` is the number of decimals. ``caption``
-    is put before the note (e.g. that the data are synthetic).
+    of :mod:`citydip.report.labels`. ``stars`` are three significance thresholds (strict: one
+    star for each threshold p is below), or empty for none. ``digits`` is the number of
+    decimals. ``caption`` is put before the note (e.g. that the data are synthetic).
     """
     missing = [c for c in _REQUIRED if c not in tidy.columns]
     if missing:
         raise CitydipError(f"the tidy table has no columns {missing}")
     if len(tidy) == 0:
         raise CitydipError("the tidy table is empty")
-    if not isinstance(digits, int) or isinstance(digits, bool) or digits < 0:
-        raise CitydipError(f"digits must be a non-negative integer, got {digits!r}")
-    thresholds = tuple(sorted((float(t) for t in stars), reverse=True))
-    if any(not 0 < t < 1 for t in thresholds) or len(set(thresholds)) != len(thresholds):
-        raise CitydipError(f"star thresholds must be distinct numbers between 0 and 1, got {tuple(stars)}")
     frame = tidy.assign(model=tidy["model"].astype(str), term=tidy["term"].astype(str))
     duplicated = frame.duplicated(["model", "term"])
     if duplicated.any():
@@ -257,23 +173,62 @@ def regression_table(tidy: pd.DataFrame, *, models: Sequence[str] | None = None,
             raise CitydipError(f"terms {unknown} are in none of the models {chosen}")
         if len(set(rows)) != len(rows):
             raise CitydipError(f"terms are listed more than once: {rows}")
-
-    cells = {(r.term, r.model): Cell(_float(r.estimate), _float(r.std_error), _float(r.p_value))
-             for r in frame.itertuples(index=False) if r.term in rows}
-    statistics, vcov_types = [], []
-    first_rows = frame.groupby("model", sort=False).head(1).set_index("model")
-    for column, label in STATISTICS.items():
+    for column in ("nobs", "fixed_effects", "vcov_type", "family", "depvar", "df_t", "reference"):
         if column not in frame.columns:
-            continue
-        values = [_statistic(column, first_rows.at[m, column], labels, first_rows.loc[m]) for m in chosen]
-        if column == "inference_flag" and not any(values):
-            continue
-        statistics.append((label, values))
-        if column == "vcov_type":
-            vcov_types = [v for v in dict.fromkeys(values) if v]
-    return RegressionTable(models=chosen, terms=rows, labels=[term_label(t, labels) for t in rows], cells=cells,
-                           statistics=statistics, vcov_types=vcov_types, stars=thresholds, digits=digits,
-                           caption=caption)
+            frame[column] = {"fixed_effects": "none", "family": "ols", "reference": "t"}.get(column, float("nan"))
+    for column in ("statistic", "conf_low", "conf_high"):
+        if column not in frame.columns:
+            frame[column] = float("nan")
+    return model_table(adapter.tidy_models(frame, chosen), heads=chosen, terms=rows, labels=labels, stars=stars,
+                       digits=digits, caption=caption)
+
+
+def model_table(models: Sequence[object], *, heads: Sequence[str] | None = None, terms: Sequence[str] | None = None,
+                labels: Mapping[str, str] | None = None, stars: Sequence[float] = STARS, digits: int = 3,
+                caption: str = "") -> RegressionTable:
+    """A regression table of fitted models: citydip :class:`FitResult` objects and any model
+    maketables supports (pyfixest, statsmodels, linearmodels). Arguments as in
+    :func:`regression_table`; ``heads`` name the columns (default: numbers only)."""
+    if not models:
+        raise CitydipError("a regression table needs at least one model")
+    if not isinstance(digits, int) or isinstance(digits, bool) or digits < 0:
+        raise CitydipError(f"digits must be a non-negative integer, got {digits!r}")
+    thresholds = tuple(sorted((float(t) for t in stars), reverse=True))
+    if thresholds and (len(thresholds) != 3 or any(not 0 < t < 1 for t in thresholds)
+                       or len(set(thresholds)) != 3):
+        raise CitydipError(f"star thresholds must be three distinct numbers between 0 and 1 (or none), "
+                           f"got {tuple(stars)}")
+    if heads is not None and len(heads) != len(models):
+        raise CitydipError(f"{len(heads)} column heads for {len(models)} models")
+    return RegressionTable(models=list(models), heads=None if heads is None else [str(h) for h in heads],
+                           terms=None if terms is None else [str(t) for t in terms], labels=dict(labels or {}),
+                           stars=thresholds, digits=digits, caption=caption)
+
+
+def markdown(table) -> str:
+    """A ``maketables.ETable`` as a pipe table: a header of column heads (or numbers), the
+    outcome, two lines per coefficient, the fixed-effect and bottom rows, then the note."""
+    def esc(text: object) -> str:
+        return str(text).replace("\\", "\\\\").replace("|", "\\|").replace("\n", " ").strip()
+
+    def row(cells: Sequence[str]) -> str:
+        return "|" + "|".join(f" {c} " if c else " " for c in cells) + "|"
+
+    df = table.df
+    columns = df.columns
+    heads = [esc(c[-2] if isinstance(c, tuple) and len(c) > 2 else c[-1] if isinstance(c, tuple) else c)
+             for c in columns]
+    outcomes = [esc(c[0] if isinstance(c, tuple) else "") for c in columns]
+    lines = [row(["", *heads]), "|:---|" + "---:|" * len(columns), row(["Outcome", *outcomes])]
+    for (group, label), values in df.iterrows():
+        cells = ["" if pd.isna(v) else str(v) for v in values]
+        if group == "coef":
+            parts = [c.split("\n") for c in cells]
+            lines.append(row([esc(label), *(esc(p[0]) for p in parts)]))
+            lines.append(row(["", *(esc(p[1]) if len(p) > 1 else "" for p in parts)]))
+        else:
+            lines.append(row([esc(label), *(esc(c) for c in cells)]))
+    return "\n".join(lines) + f"\n\n{esc(table.notes)}\n"
 
 
 # -- helpers ----------------------------------------------------------------------------------------
@@ -304,46 +259,34 @@ def latex_escape(text: str) -> str:
     return _LATEX_PATTERN.sub(lambda m: _LATEX_SPECIAL[m.group()], str(text))
 
 
-def _threshold(t: float) -> str:
-    return f"{t:.2f}" if round(t, 2) == t else f"{t:g}"
-
-
 def _missing(x) -> bool:
     return x is None or (isinstance(x, float) and math.isnan(x))
 
 
-def _float(x) -> float:
-    try:
-        return float("nan") if pd.isna(x) else float(x)
-    except (TypeError, ValueError):
-        return float("nan")
+def _escaped(df: pd.DataFrame, escape) -> pd.DataFrame:
+    """``df`` with every cell, row label and column label passed through ``escape``."""
+    out = df.map(lambda v: escape(v) if isinstance(v, str) else v)
+
+    def labels(index: pd.Index) -> pd.Index:
+        if isinstance(index, pd.MultiIndex):
+            return pd.MultiIndex.from_tuples([tuple(escape(x) if isinstance(x, str) else x for x in t) for t in index],
+                                             names=index.names)
+        return pd.Index([escape(x) if isinstance(x, str) else x for x in index], name=index.name)
+
+    out.index = labels(out.index)
+    out.columns = labels(out.columns)
+    return out
 
 
-def _statistic(column: str, value, labels: Mapping[str, str] | None, row=None) -> str:
-    if column == "reference":
-        return reference_label(value, row.get("df_t") if row is not None else None)
-    if column == "nobs":
-        number = _float(value)
-        return "" if _missing(number) else f"{round(number):,}"
-    if column == "fixed_effects":
-        return fixed_effects_label(value)
-    if value is None or pd.isna(value):
-        return ""
-    if column == "vcov_type":
-        return vcov_label(value)
-    if column == "family":
-        return FAMILY_LABELS.get(str(value), str(value))
-    if column == "depvar":
-        return term_label(str(value), labels)
-    return str(value)
+def _text(text: str) -> str:
+    """``text`` with ``\\n`` line endings and one final newline."""
+    return text.replace("\r\n", "\n").rstrip("\n") + "\n"
 
 
-def reference_label(reference, df) -> str:
-    """The reference distribution of a model's p-values, as the inference rule states it:
-    ``t(99)``, ``normal``, ``wild bootstrap``."""
-    if reference is None or (isinstance(reference, float) and math.isnan(reference)):
-        return ""
-    if reference == "t":
-        number = _float(df)
-        return "t" if _missing(number) else f"t({round(number):,})"
-    return {"bootstrap": "wild bootstrap", "normal": "normal"}.get(str(reference), str(reference))
+def _html_id(stem: str) -> str:
+    return "citydip-" + (re.sub(r"[^A-Za-z0-9_-]+", "-", stem).strip("-") or "table")
+
+
+def _atomic_docx(document, path: Path) -> Path:
+    """Save a python-docx ``Document`` to ``path`` atomically."""
+    return atomic_write(path, document.save, binary=True)
