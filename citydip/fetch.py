@@ -537,7 +537,7 @@ def _download(source: Source, url: str, dest: Path, target: Path, progress: bool
 
     dest.parent.mkdir(parents=True, exist_ok=True)
     dest.unlink(missing_ok=True)
-    bar = progress and _have_tqdm()
+    bar = progress and sys.stderr.isatty()  # a download bar only on a terminal
     if progress:
         print(f"{source.key}: downloading {url}", file=sys.stderr)
     downloader = pooch.HTTPDownloader(progressbar=bar, timeout=TIMEOUT, headers={"User-Agent": USER_AGENT})
@@ -715,11 +715,3 @@ def _human(n: int) -> str:
 def _short(exc: BaseException) -> str:
     text = str(exc) or type(exc).__name__
     return text if len(text) <= 300 else text[:297] + "..."
-
-
-def _have_tqdm() -> bool:
-    try:
-        import tqdm  # noqa: F401
-    except ImportError:
-        return False
-    return True

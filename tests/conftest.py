@@ -2,8 +2,10 @@
 are absent, except where ``CITYDIP_REQUIRE_DATA=1`` (set by .ci/run), where they fail.
 
 Markers (registered in pyproject.toml; ``make test-fast`` leaves out slow, notebooks and real_data):
-``real_data``, ``needs_r`` and ``notebooks`` are set here from the fixtures a test uses (see
-:func:`pytest_collection_modifyitems`); ``slow`` (more than about 3 s) is set on the test itself.
+``real_data``, ``needs_r``, ``needs_browser`` and ``notebooks`` are set here from the fixtures a test
+uses (see :func:`pytest_collection_modifyitems`); ``slow`` (more than about 3 s) is set on the test
+itself. Browser tests use ``chromium``; they skip without it, except where
+``CITYDIP_REQUIRE_BROWSER=1`` (set by .ci/run), where they fail.
 
 The report's notebooks are executed at most once per session and kind of data: by
 ``synthetic_report`` (the synthetic demo) and ``real_report`` (the published files); tests share
@@ -14,6 +16,7 @@ tests their draws from :func:`wild_reps` (``CITYDIP_BOOT_DRAWS``; default: cityd
 from __future__ import annotations
 
 import os
+import shutil
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -56,11 +59,27 @@ def real_panel(real_build):
     return real_build.panel
 
 
+@pytest.fixture(scope="session")
+def chromium() -> str:
+    """Path of a headless-capable Chromium (Debian's ``chromium``, or ``$CITYDIP_CHROMIUM``)."""
+    names = [os.environ["CITYDIP_CHROMIUM"]] if os.environ.get("CITYDIP_CHROMIUM") else [
+        "chromium", "chromium-browser", "google-chrome"]
+    path = next((p for p in map(shutil.which, names) if p), None)
+    if not path:
+        message = "chromium not found (apt-get install chromium, or set CITYDIP_CHROMIUM)"
+        if os.environ.get("CITYDIP_REQUIRE_BROWSER") == "1":
+            pytest.fail(f"{message} (CITYDIP_REQUIRE_BROWSER=1)")
+        pytest.skip(message)
+    return path
+
+
 # -- markers set from fixtures ---------------------------------------------------------------------------
 #: Fixtures whose use makes a test a real-data (published files) test.
 REAL_DATA_FIXTURES = {"real_data", "real_inputs", "real_build", "real_panel", "real_report"}
 #: Fixtures that call R (``Rscript``).
 NEEDS_R_FIXTURES = {"rscript"}
+#: Fixtures that run a headless browser.
+NEEDS_BROWSER_FIXTURES = {"chromium"}
 #: Fixtures that execute the report's notebooks.
 NOTEBOOK_FIXTURES = {"synthetic_report", "real_report"}
 
@@ -68,7 +87,8 @@ NOTEBOOK_FIXTURES = {"synthetic_report", "real_report"}
 def pytest_collection_modifyitems(config, items):
     """``real_data`` for tests using a real-data fixture, or parametrized with the value "real"
     (panels chosen through ``request.getfixturevalue``, as in test_cross_implementations);
-    ``needs_r`` for tests using ``rscript``; ``notebooks`` for tests using a report fixture."""
+    ``needs_r`` for tests using ``rscript``; ``needs_browser`` for tests using ``chromium``;
+    ``notebooks`` for tests using a report fixture."""
     for item in items:
         names = set(getattr(item, "fixturenames", ()))
         params = getattr(getattr(item, "callspec", None), "params", {})
@@ -76,6 +96,8 @@ def pytest_collection_modifyitems(config, items):
             item.add_marker(pytest.mark.real_data)
         if names & NEEDS_R_FIXTURES:
             item.add_marker(pytest.mark.needs_r)
+        if names & NEEDS_BROWSER_FIXTURES:
+            item.add_marker(pytest.mark.needs_browser)
         if names & NOTEBOOK_FIXTURES:
             item.add_marker(pytest.mark.notebooks)
 

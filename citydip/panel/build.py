@@ -26,6 +26,7 @@ from citydip.panel import (
     controls,
     exports,
     networks,
+    partners,
     sample,
     schema,
     sister,
@@ -59,6 +60,7 @@ class PanelBuild:
     synthetic: bool = False
     truth: dict = field(default_factory=dict)   #: true parameters of a synthetic panel
     reads: dict[str, dict] = field(default_factory=dict)  #: catalogue key -> {file, sha256} of every file read
+    partners: pd.DataFrame = field(default_factory=partners.empty)  #: partner countries by metro (partners.csv)
 
     @property
     def build_key(self) -> str:
@@ -216,8 +218,10 @@ def construct(inputs: PanelInputs, options: PanelOptions | None = None,
     notes = {"sister_cities": sis_notes, "networks": net_notes, "consulates": cons.notes, "cdp": cdp_notes,
              "exports": [f"{int(panel.exports_missing.sum())} metro-years without exports",
                          f"boundary status counts: {panel.exports_boundary.value_counts().sort_index().to_dict()}"]}
+    partner_table = partners.partner_countries(inputs.ties, inputs.cbsa_of["sister_cities (curated)"], cons.posts,
+                                               codes, options)
     return PanelBuild(schema.conform(panel), report, options, notes, dict(inputs.sha256), cutoffs,
-                      reads=dict(inputs.reads))
+                      reads=dict(inputs.reads), partners=partner_table)
 
 
 #: Seed of the synthetic demo panel (fixed: the demo is the same everywhere).
@@ -267,17 +271,18 @@ def _report(place_results, dropped: list[pd.DataFrame]) -> pd.DataFrame:
 # -- writing ----------------------------------------------------------------------------------------
 #: The four outputs of a build, by key.
 OUTPUT_FILES = {"panel": "panel.parquet", "codebook": "codebook.md", "report": "match_report.csv",
-                "provenance": "provenance.json"}
+                "provenance": "provenance.json", "partners": "partners.csv"}
 
 
 def write_outputs(build: PanelBuild, out_dir: Path) -> dict[str, Path]:
-    """Write the four outputs atomically; returns their paths."""
+    """Write the outputs (``OUTPUT_FILES``) atomically; returns their paths."""
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     paths = {k: out_dir / name for k, name in OUTPUT_FILES.items()}
     atomic_parquet(build.panel, paths["panel"])
     atomic_write_text(paths["codebook"], codebook(build))
     atomic_csv(build.report, paths["report"])
+    atomic_csv(build.partners, paths["partners"])
     atomic_write_text(paths["provenance"], json.dumps(build.provenance(), indent=2, sort_keys=True, default=str) + "\n")
     return paths
 

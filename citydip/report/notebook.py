@@ -8,13 +8,16 @@ the synthetic demo panel (a banner is printed if so). ``ctx.table(frame, "name",
 and ``ctx.figure(fig, "name", cell=...)`` write ``results/tables/name.*`` and
 ``results/figures/name.png`` atomically and record (file, notebook, cell, caption) in
 ``results/.manifest/<notebook>.json``, from which ``citydip report`` writes the map in
-``results/README.md``.
+``results/README.md``. A figure saved so and then displayed carries, in its output's metadata
+(key :data:`FIGURE_METADATA`), the file and caption: the HTML pages show the file instead of
+embedding the image a second time.
 """
 
 from __future__ import annotations
 
 import json
 import os
+import weakref
 from dataclasses import dataclass, field, replace
 from functools import cached_property
 from pathlib import Path
@@ -27,6 +30,10 @@ from citydip.config import PROJECT_ROOT, build_dir
 RESULTS_DIR_ENV = "CITYDIP_RESULTS_DIR"
 SYNTHETIC_MARK = "SYNTHETIC DEMO DATA"
 SYNTHETIC_BANNER = "SYNTHETIC DEMO DATA: every number below comes from the synthetic panel, NOT from real data."
+#: Key of a displayed figure's PNG metadata naming its file in results/ and its caption.
+FIGURE_METADATA = "citydip_figure"
+#: Figures saved by ``Context.figure`` in this kernel -> {"file": "figures/name.png", "caption": ...}.
+_SAVED_FIGURES: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 
 
 def results_dir() -> Path:
@@ -114,6 +121,7 @@ class Context:
             fig.suptitle(SYNTHETIC_MARK + (f"\n{title}" if title else ""), color="firebrick", fontsize=9)
         path = self.results / "figures" / f"{name}.png"
         save_figure(fig, path)
+        _SAVED_FIGURES[fig] = {"file": f"figures/{name}.png", "caption": caption or name}
         self._record([path], "figure", cell, caption)
         return path
 
@@ -156,3 +164,26 @@ def _inline_figures() -> None:
     shell = get_ipython()
     if shell is not None and hasattr(shell, "kernel"):
         shell.run_line_magic("matplotlib", "inline")
+        _mark_saved_figures(shell)
+
+
+def _mark_saved_figures(shell) -> None:
+    """Make the PNG of a displayed figure that ``Context.figure`` saved carry its file and
+    caption in the output's metadata (the image itself is the inline backend's)."""
+    from matplotlib.figure import Figure
+
+    formatter = shell.display_formatter.formatters["image/png"]
+    try:
+        inline = formatter.lookup_by_type(Figure)
+    except KeyError:
+        return
+    if getattr(inline, "marks_saved_figures", False):
+        return
+
+    def png(fig):
+        data = inline(fig)
+        saved = _SAVED_FIGURES.get(fig)
+        return (data, {FIGURE_METADATA: saved}) if data is not None and saved else data
+
+    png.marks_saved_figures = True
+    formatter.for_type(Figure, png)

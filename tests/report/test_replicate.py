@@ -93,6 +93,8 @@ def test_synthetic_outputs_say_so(synthetic_report):
         text = "".join("".join(o.get("text", "")) for c in executed_cells(results, src.stem) for o in c["outputs"])
         assert SYNTHETIC_BANNER in text, src.name
     assert not (synthetic_report.build / "variants").exists()
+    atlas = (results / "atlas.html").read_text()
+    assert "SYNTHETIC" in atlas and "http://" not in atlas and "https://" not in atlas
 
 
 def test_rerun_reuses_the_panel_and_the_estimates(synthetic_report, tmp_path, monkeypatch):
@@ -148,7 +150,9 @@ def test_replicate_on_the_real_data(real_report):
     check_notebooks(results)
     assert mapped_files(results) == output_files(results)
     readme = (results / "README.md").read_text()
-    assert "SYNTHETIC" not in readme and "the real panel (100 metros, years 2005-2021)" in readme
+    assert "SYNTHETIC" not in readme and "the real panel (100 metros, years 2005-2022)" in readme
+    atlas = (results / "atlas.html").read_text()
+    assert "SYNTHETIC" not in atlas and "Chicago" in atlas and "Mexico" in atlas  # partner countries embedded
     for md in (results / "tables").glob("*.md"):
         assert "SYNTHETIC" not in md.read_text(), md.name
     index = json.loads((real_report.build / "variants" / "index.json").read_text())
