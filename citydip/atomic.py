@@ -44,6 +44,20 @@ def atomic_csv(frame, path: str | os.PathLike) -> Path:
     return atomic_write(path, lambda fh: frame.to_csv(fh, index=False, lineterminator="\n"))
 
 
+def atomic_csv_gz(frame, path: str | os.PathLike) -> Path:
+    """Write a DataFrame as gzip-compressed CSV (as :func:`atomic_csv`; no file name or time
+    stamp in the gzip header, so the bytes depend only on the table) atomically."""
+    import gzip
+    import io
+
+    def write(fh) -> None:
+        with gzip.GzipFile(filename="", mode="wb", fileobj=fh, mtime=0, compresslevel=9) as gz, \
+                io.TextIOWrapper(gz, encoding="utf-8", newline="") as text:
+            frame.to_csv(text, index=False, lineterminator="\n")
+
+    return atomic_write(path, write, binary=True)
+
+
 def atomic_parquet(frame, path: str | os.PathLike) -> Path:
     """Write a DataFrame as zstd-compressed Parquet (pyarrow, no index) atomically."""
     return atomic_write(path, lambda fh: frame.to_parquet(fh, index=False, engine="pyarrow", compression="zstd"),

@@ -86,7 +86,7 @@ print(f"Log nominal minus log real exports varies across metros within a year by
 # %%
 SAMPLES = mu.samples(panel)  # size classes, 2005-2019, and "no boundary break" only where the panel has breaks
 mv = mu.build_curve(panels, SAMPLES, min_metros=mu.MIN_METROS, cdp=True)  # with CDP participation, 2016-2021
-ctx.table(mu.specifications_table(mv), "multiverse_specifications", cell="The choices", markdown=False,
+ctx.table(mu.specifications_table(mv), "multiverse_specifications", cell="The choices", markdown=False, compress=True,
           caption=f"Every regression of the curve: choices, focal coefficient (and in percent), metro-clustered "
                   f"standard error, t, p-value and 95% interval (t(G-1)), observations, clusters, notes, and the "
                   f"heteroskedasticity-robust standard error and p-value (t(N-K)); duplicate = same estimate, "

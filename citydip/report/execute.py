@@ -86,8 +86,9 @@ def execute(source: Path, results: Path, *, output=None) -> NotebookRun:
         if cell.cell_type == "code":
             cell.outputs = _coalesce_streams(cell.outputs)
     out = results / "notebooks" / source.stem
-    atomic_write_text(out.with_suffix(".ipynb"), nbformat.writes(nb) + "\n")
-    atomic_write_text(out.with_suffix(".html"), to_html(nb, results, title=source.stem))
+    linked = link_figures(nb, results)  # each figure stored once, in results/figures/
+    atomic_write_text(out.with_suffix(".ipynb"), nbformat.writes(linked) + "\n")
+    atomic_write_text(out.with_suffix(".html"), to_html(linked, results, title=source.stem))
     return NotebookRun(source.stem, time.perf_counter() - start, error)
 
 
@@ -145,11 +146,19 @@ def stylesheet() -> str:
 
 def to_html(nb, results: Path, *, title: str) -> str:
     """The executed notebook as a light HTML page in ``results/notebooks/``: cells only, the
-    shared stylesheet linked, and every image that is also a file of ``results/figures/``
-    (recorded by ``ctx.figure`` or byte-identical) shown from there instead of embedded."""
-    import copy
-
+    shared stylesheet linked, figures shown from ``results/figures/`` (see :func:`link_figures`)."""
     from nbconvert import HTMLExporter
+
+    body, _ = HTMLExporter(template_name="basic").from_notebook_node(link_figures(nb, results))
+    return PAGE.format(title=html_lib.escape(title), stylesheet=STYLESHEET, body=body.strip())
+
+
+def link_figures(nb, results: Path):
+    """A copy of the executed notebook in which every image that is also a file of
+    ``results/figures/`` (recorded by ``ctx.figure`` or byte-identical) is shown from there
+    (an ``<img>`` with the caption as alt text, and the caption as plain text) instead of
+    embedded: the report stores each figure once."""
+    import copy
 
     nb = copy.deepcopy(nb)
     by_digest = {hashlib.sha256(p.read_bytes()).hexdigest(): p for p in sorted((results / "figures").glob("*.png"))}
@@ -164,12 +173,13 @@ def to_html(nb, results: Path, *, title: str) -> str:
                 path = by_digest.get(hashlib.sha256(base64.b64decode(png)).hexdigest())
             if path is None:
                 continue
-            alt = html_lib.escape(saved.get("caption") or path.stem.replace("_", " "), quote=True)
+            caption = saved.get("caption") or path.stem.replace("_", " ")
+            alt = html_lib.escape(caption, quote=True)
             src = html_lib.escape(path.relative_to(results).as_posix(), quote=True)
-            out["data"] = {"text/html": f'<img src="../{src}" alt="{alt}" loading="lazy">'}
+            out["data"] = {"text/html": f'<img src="../{src}" alt="{alt}" loading="lazy">',
+                           "text/plain": f"[figure: {path.relative_to(results).as_posix()}] {caption}"}
             out["metadata"] = {}
-    body, _ = HTMLExporter(template_name="basic").from_notebook_node(nb)
-    return PAGE.format(title=html_lib.escape(title), stylesheet=STYLESHEET, body=body.strip())
+    return nb
 
 
 def _coalesce_streams(outputs: list) -> list:

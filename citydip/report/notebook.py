@@ -24,7 +24,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from citydip.atomic import atomic_csv, atomic_write_text
+from citydip.atomic import atomic_csv, atomic_csv_gz, atomic_write_text
 from citydip.config import PROJECT_ROOT, build_dir
 
 RESULTS_DIR_ENV = "CITYDIP_RESULTS_DIR"
@@ -91,15 +91,17 @@ class Context:
         return "SYNTHETIC demo data" if self.synthetic else "real data"
 
     # -- outputs --------------------------------------------------------------------------------------
-    def table(self, table, name: str, *, cell: str, caption: str = "", markdown: bool = True) -> list[Path]:
-        """Write a DataFrame (``.csv``, and ``.md`` unless ``markdown=False``, e.g. for a table of
-        thousands of rows) or a regression table (``.md``, ``.tex``, ``.html``) to
-        ``results/tables/`` and record it."""
+    def table(self, table, name: str, *, cell: str, caption: str = "", markdown: bool = True,
+              compress: bool = False) -> list[Path]:
+        """Write a DataFrame (``.csv``, ``.csv.gz`` if ``compress``, and ``.md`` unless
+        ``markdown=False``, e.g. for a table of thousands of rows) or a regression table (``.md``,
+        ``.tex``, ``.html``) to ``results/tables/`` and record it."""
         folder = self.results / "tables"
         paths = []
         if isinstance(table, pd.DataFrame):
             frame = table.assign(data=self.data_label) if self.synthetic else table
-            paths.append(atomic_csv(frame, folder / f"{name}.csv"))
+            write, suffix = (atomic_csv_gz, ".csv.gz") if compress else (atomic_csv, ".csv")
+            paths.append(write(frame, folder / f"{name}{suffix}"))
             if markdown:
                 paths.append(atomic_write_text(folder / f"{name}.md", _markdown(frame, caption, self.synthetic)))
             else:
@@ -181,7 +183,10 @@ def _mark_saved_figures(shell) -> None:
         return
 
     def png(fig):
+        from citydip.report.figures import palette_png
+
         data = inline(fig)
+        data = palette_png(data) if isinstance(data, bytes) else data
         saved = _SAVED_FIGURES.get(fig)
         return (data, {FIGURE_METADATA: saved}) if data is not None and saved else data
 

@@ -165,3 +165,24 @@ def test_figures_leave_the_global_matplotlib_state_alone(tidy):
         assert dict(matplotlib.rcParams) == before
     assert matplotlib.get_backend() == backend
     assert fig.axes[0].xaxis.label.get_fontsize() != 21.0  # drawn in the fixed style, not the user's
+
+
+def test_png_is_a_palette_image_close_to_the_full_colour_render(tidy, tmp_path):
+    """The saved PNG has a palette of at most ``PNG_COLORS`` colours, is smaller than the
+    full-colour render and differs from it by little (few colours in a report figure)."""
+    import io
+
+    from PIL import Image
+
+    from citydip.report.figures import DPI, PNG_COLORS
+
+    fig = coefficient_plot(tidy, path=tmp_path / "coef.png")
+    full = io.BytesIO()
+    fig.savefig(full, format="png", dpi=DPI)
+    with Image.open(tmp_path / "coef.png") as saved, Image.open(io.BytesIO(full.getvalue())) as render:
+        assert saved.mode == "P" and len(saved.getcolors(maxcolors=1024)) <= PNG_COLORS
+        assert saved.size == render.size
+        a = np.asarray(saved.convert("RGB"), dtype=float)
+        b = np.asarray(render.convert("RGB"), dtype=float)
+    assert np.abs(a - b).mean() < 1.0 and np.quantile(np.abs(a - b), 0.99) < 16
+    assert (tmp_path / "coef.png").stat().st_size < 0.7 * len(full.getvalue())

@@ -125,6 +125,25 @@ def test_html_shows_saved_figures_from_their_file(page):
     assert f"data:image/png;base64,{encoded[2]}" in page  # no file: stays embedded
 
 
+def test_executed_notebook_stores_saved_figures_once(tmp_path):
+    """The .ipynb written to results/ refers to the saved figures' files (as the HTML does)
+    instead of embedding them again; an image with no file stays embedded."""
+    results = tmp_path / "results"
+    (results / "figures").mkdir(parents=True)
+    (results / "figures" / "totals.png").write_bytes(PNG_SAVED)
+    cell = nbformat.v4.new_code_cell("fig", execution_count=1, outputs=[
+        image(PNG_INLINE, {"image/png": {FIGURE_METADATA: {"file": "figures/totals.png", "caption": "Totals"}}}),
+        image(PNG_SAVED), image(PNG_OTHER)])
+    nb = nbformat.v4.new_notebook(cells=[cell])
+    linked = execute.link_figures(nb, results)
+    outs = linked.cells[0].outputs
+    assert [sorted(o.data) for o in outs] == [["text/html", "text/plain"], ["text/html", "text/plain"], ["image/png",
+                                                                                                    "text/plain"]]
+    assert outs[0].data["text/plain"] == "[figure: figures/totals.png] Totals"
+    assert 'src="../figures/totals.png"' in outs[1].data["text/html"]
+    assert "image/png" in nb.cells[0].outputs[0].data  # the executed notebook itself is not changed
+
+
 def test_stylesheet_highlights_code_and_styles_tables():
     css = execute.stylesheet()
     assert ".highlight .k" in css and "table" in css and len(css) < 20_000
