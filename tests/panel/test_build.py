@@ -136,6 +136,23 @@ def test_shuffled_inputs_give_the_same_measures(real_data, panel):
     pd.testing.assert_frame_equal(e1, e2)
 
 
+@pytest.mark.slow
+def test_2023_has_exports_without_controls_and_its_delineation_break_flagged(real_inputs, panel):
+    """``--years 2005-2023``: 1,900 rows; 2023 has exports (ITA) but no BEA controls (missing,
+    not filled) and its exports follow the July-2023 delineation, flagged per metro; the other
+    years equal the default panel's."""
+    longer = build.construct(real_inputs, PanelOptions(first_year=2005, last_year=2023)).panel
+    assert longer.shape == (1900, len(schema.NAMES))
+    last = longer[longer.year == 2023]
+    assert last.exports_usd.notna().all()
+    assert last.population_persons.isna().all() and last.per_capita_income_usd.isna().all()
+    assert last.exports_boundary.ne("same").sum() > 0
+    assert set(longer.loc[longer.year < 2023, "exports_boundary"]) <= set(panel.exports_boundary)
+    common = longer[longer.year < 2023].reset_index(drop=True)
+    pd.testing.assert_series_equal(common.exports_usd, panel.exports_usd.reset_index(drop=True))
+    pd.testing.assert_series_equal(common.consular_posts, panel.consular_posts.reset_index(drop=True))
+
+
 @pytest.mark.parametrize("kwargs,message", [
     ({"first_year": 2000, "last_year": 2010}, "outside the export data"),
     pytest.param({"cbsa_codes": ("99999",)}, "not metropolitan statistical areas", marks=pytest.mark.slow),
