@@ -22,7 +22,6 @@ import pytest
 
 from citydip.config import HASH_SEED, PROJECT_ROOT
 from citydip.report import execute
-from citydip.report.notebook import FIGURE_METADATA
 
 pytestmark = [pytest.mark.slow, pytest.mark.notebooks]
 
@@ -95,17 +94,20 @@ def test_results_are_replaced_whole_keeping_the_benchmarks(cli_run):
 
 
 def displayed_figures(results: Path) -> set[str]:
-    """Figures of results/figures/ an executed notebook displays (recorded by ``ctx.figure`` in the
-    output's metadata, or the file's own bytes)."""
-    saved = {base64.b64encode(p.read_bytes()).decode(): f"figures/{p.name}" for p in (results / "figures").glob("*.png")}
+    """Figures of results/figures/ an executed notebook displays: each refers to its file
+    (``[figure: figures/x.png]`` with an ``<img>`` of it), and none is embedded a second time."""
+    saved = {base64.b64encode(p.read_bytes()).decode() for p in (results / "figures").glob("*.png")}
     found = set()
     for path in (results / "notebooks").glob("*.ipynb"):
         for cell in json.loads(path.read_text())["cells"]:
             for out in cell.get("outputs", []):
-                png = "".join(out.get("data", {}).get("image/png", ""))
-                mark = out.get("metadata", {}).get("image/png", {}).get(FIGURE_METADATA)
-                if mark or png in saved:
-                    found.add(mark["file"] if mark else saved[png])
+                data = out.get("data", {})
+                assert "".join(data.get("image/png", "")) not in saved, path.name
+                text = "".join(data.get("text/plain", ""))
+                if text.startswith("[figure: "):
+                    file = text[len("[figure: "):text.index("]")]
+                    assert f'src="../{file}"' in "".join(data.get("text/html", "")), (path.name, file)
+                    found.add(file)
     return found
 
 
