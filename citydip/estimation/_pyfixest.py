@@ -1,10 +1,14 @@
-"""The one place that reads pyfixest's private attributes.
+"""The one place that reads pyfixest's private attributes and internal modules.
 
 pyfixest (0.60) has no public accessor for a fitted model's degrees of freedom of its t
 tests, its number of observations, its variance matrix or its estimation sample. Everything
 else in citydip (library and notebooks) goes through these functions, so that a change in
 pyfixest's internals is mended here and only here; ``tests/estimation/test_pyfixest_adapter.py``
-checks each against an independent computation.
+checks each against an independent computation. The specification-curve engine also uses
+pyfixest's own numerical rules (nested fixed effects, collinearity, small-sample factors) from
+modules outside its public API: :func:`count_fixef_fully_nested_all`,
+:func:`find_collinear_variables` and :func:`get_ssc` re-export them from here (the engine's
+results equal ``pyfixest.feols`` to 1e-8 in ``tests/estimation/test_speccurve.py``).
 """
 
 from __future__ import annotations
@@ -62,3 +66,24 @@ def tolerant_overall_test():
         yield
     finally:
         Feols.wald_test = original
+
+
+def count_fixef_fully_nested_all(*args, **kwargs):
+    """pyfixest's count of fixed effects fully nested in the clusters (``pyfixest.core``)."""
+    from pyfixest.core.nested_fixed_effects import count_fixef_fully_nested_all as count
+
+    return count(*args, **kwargs)
+
+
+def find_collinear_variables(*args, **kwargs):
+    """pyfixest's collinearity rule on a Gram matrix (``pyfixest.core.collinear``)."""
+    from pyfixest.core.collinear import find_collinear_variables as find
+
+    return find(*args, **kwargs)
+
+
+def get_ssc(*args, **kwargs):
+    """pyfixest's small-sample factors (``pyfixest.utils.utils.get_ssc``)."""
+    from pyfixest.utils.utils import get_ssc as ssc
+
+    return ssc(*args, **kwargs)

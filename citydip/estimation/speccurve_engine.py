@@ -358,7 +358,7 @@ def _power_of_two_scale(raw: np.ndarray) -> np.ndarray:
 def _nested(fe: tuple[str, ...], cluster: str, flist: np.ndarray, clusters: np.ndarray,
             k_fe: np.ndarray) -> tuple[int, int]:
     """Fixed-effect levels nested in the clusters and the number of fully nested effects."""
-    from pyfixest.core.nested_fixed_effects import count_fixef_fully_nested_all
+    from citydip.estimation._pyfixest import count_fixef_fully_nested_all
 
     flag, n_nested = count_fixef_fully_nested_all(
         all_fixef_array=np.array(fe, dtype=str), cluster_colnames=np.array([cluster], dtype=str),
@@ -369,7 +369,7 @@ def _nested(fe: tuple[str, ...], cluster: str, flist: np.ndarray, clusters: np.n
 def _drop_collinear(gram: np.ndarray, regressors: list[int], tpos: int, names: list[str], tol: float):
     """pyfixest's collinearity rule on the model's Gram block: regressors whose Cholesky pivot
     falls under ``tol`` are dropped; a dropped treatment leaves the model unestimated."""
-    from pyfixest.core.collinear import find_collinear_variables
+    from citydip.estimation._pyfixest import find_collinear_variables
 
     xtx = np.ascontiguousarray(gram[np.ix_(regressors, regressors)])
     excluded, n_excluded, all_removed = find_collinear_variables(xtx, tol)
@@ -388,7 +388,7 @@ def _solve(block, gram, specs, starts, n_clusters, k_fe, nested, fe, settings, s
     """Coefficients by batched normal equations (models grouped by size), then the variance of
     the focal coefficient under each estimator. Without fixed effects the intercept, partialled
     out of the block, still counts in K."""
-    from pyfixest.utils.utils import get_ssc
+    from citydip.estimation._pyfixest import get_ssc
 
     n, p = block.shape
     s = len(specs)

@@ -143,12 +143,13 @@ def test_event_study_exposes_sample_and_covariance():
     np.testing.assert_allclose(np.sqrt(np.diag(study.vcov.to_numpy())), se.to_numpy(), rtol=1e-10)
 
 
-def test_no_private_pyfixest_attribute_outside_the_adapter():
+def test_no_private_pyfixest_attribute_or_module_outside_the_adapter():
     import re
     from pathlib import Path
 
     root = Path(__file__).resolve().parents[2]
-    pattern = re.compile(r"\._(df_t|N|vcov|data)\b")
+    # private attributes of fitted models, and modules outside pyfixest's public API
+    pattern = re.compile(r"\._(df_t|N|vcov|data)\b|from pyfixest\.(core|utils)\b|import pyfixest\.(core|utils)\b")
     offenders = [f"{p.relative_to(root)}:{i}" for folder in ("citydip", "notebooks") for p in (root / folder).rglob("*.py")
                  if p.name != "_pyfixest.py"
                  for i, line in enumerate(p.read_text().splitlines(), 1) if pattern.search(line)]
