@@ -107,6 +107,7 @@ from scipy import optimize, stats
 
 from citydip.errors import CitydipError
 from citydip.estimation import _pyfixest
+from citydip.estimation.results import wald_test
 
 TREATMENTS = {"network": ("networks_dated", "first dated city-network join"),
               "sister": ("sister_new", "first new sister-city tie in the panel")}
@@ -468,13 +469,10 @@ def lead_test(coef: pd.Series, vcov: pd.DataFrame, times: Sequence[int] | None =
     if not times:
         return {"wald_chi2": float("nan"), "wald_f": float("nan"), "df_num": 0, "df_den": float(df_den),
                 "p_value": float("nan"), "leads": 0}
-    b = np.array([coef[t] for t in times], dtype=float)
     idx = [position[t] for t in times]
-    V = vcov.to_numpy(dtype=float)[np.ix_(idx, idx)]
-    wald, q = float(b @ np.linalg.solve(V, b)), len(times)
-    p = stats.chi2.sf(wald, q) if np.isinf(df_den) else stats.f.sf(wald / q, q, df_den)
-    return {"wald_chi2": wald, "wald_f": wald / q, "df_num": q, "df_den": float(df_den), "p_value": float(p),
-            "leads": q}
+    test = wald_test([coef[t] for t in times], vcov.to_numpy(dtype=float)[np.ix_(idx, idx)], df_den)
+    return {"wald_chi2": test.wald_chi2, "wald_f": test.statistic, "df_num": test.df_num, "df_den": test.df_den,
+            "p_value": test.p_value, "leads": test.df_num}
 
 
 @dataclass(frozen=True)

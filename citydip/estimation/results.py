@@ -35,6 +35,19 @@ class WaldTest:
     p_value: float
 
 
+def wald_test(gap, variance, df_den: float) -> WaldTest:
+    """Wald test that ``gap`` (R b - q, length q) is zero given its variance matrix
+    (R V R'): W = gap' variance^-1 gap, referred as the inference rule says, W / q to
+    F(q, ``df_den``), or W to chi2(q) when ``df_den`` is infinite (a normal reference)."""
+    from scipy import stats
+
+    gap = np.atleast_1d(np.asarray(gap, dtype=float))
+    W = float(gap @ np.linalg.solve(np.atleast_2d(np.asarray(variance, dtype=float)), gap))
+    k = len(gap)
+    p = float(stats.chi2.sf(W, k)) if np.isinf(df_den) else float(stats.f.sf(W / k, k, df_den))
+    return WaldTest(W / k, W, k, float(df_den), p)
+
+
 @dataclass(frozen=True)
 class Contrast:
     """A linear combination ``sum w_k b_k`` against ``value``: two-sided ``p_value`` and
@@ -182,16 +195,10 @@ class FitResult(MaketablesModel):
     def wald(self, R, q=None) -> WaldTest:
         """Wald test of ``R b = q`` (``R``: array over the coefficients, or a list of
         {term: weight} rows; ``q`` defaults to zeros) with the model's variance matrix."""
-        from scipy import stats
-
         matrix = self._matrix(R)
         target = np.zeros(matrix.shape[0]) if q is None else np.atleast_1d(np.asarray(q, dtype=float))
         gap = matrix @ self.coef.to_numpy(dtype=float) - target
-        W = float(gap @ np.linalg.solve(matrix @ self._variance() @ matrix.T, gap))
-        k = matrix.shape[0]
-        F = W / k
-        p = float(stats.chi2.sf(W, k)) if np.isinf(self.df_t) else float(stats.f.sf(F, k, self.df_t))
-        return WaldTest(F, W, k, float(self.df_t), p)
+        return wald_test(gap, matrix @ self._variance() @ matrix.T, self.df_t)
 
     def contrast(self, weights: Mapping[str, float], value: float = 0.0) -> Contrast:
         """The combination ``sum weights[term] * b[term]`` tested against ``value``."""

@@ -47,14 +47,15 @@ def regions() -> dict[str, str]:
     return dict(zip(table.country, table.region))
 
 
-def sister_measures(ties: pd.DataFrame, cbsa_of: pd.Series, codes: list[str], options: PanelOptions
-                    ) -> tuple[pd.DataFrame, pd.DataFrame, list[str]]:
-    """Metro-year sister-city measures, the rows not used (with reasons), and notes.
+def tie_table(ties: pd.DataFrame, cbsa_of: pd.Series, codes: list[str], options: PanelOptions
+              ) -> tuple[pd.DataFrame, list[pd.DataFrame], list[str]]:
+    """One row per sister-city tie of the sample's metros (index ``tie``): ``cbsa_code``,
+    ``partner_country``, ``region``, ``start`` (the year by ``options.conflict_rule``, NaN if
+    undated) and ``end`` (first year ended); the rows not used (with reasons) and notes.
 
     ``cbsa_of`` maps ``record_id`` to the March-2020 CBSA code ('' when unmatched, with the
     reason in the place-match report).
     """
-    years = list(options.years)
     rows = ties.assign(cbsa_code=ties.record_id.map(cbsa_of).fillna(""))
     dropped, notes = [], []
 
@@ -92,8 +93,18 @@ def sister_measures(ties: pd.DataFrame, cbsa_of: pd.Series, codes: list[str], op
                                  "reason": drop_reason[losing]}))
     notes.append(f"{n_conflicts} ties have conflicting years; rule '{options.conflict_rule}' applied")
     ended = rows.groupby("tie").year_ended.min()
-    table = rows.groupby("tie").agg(cbsa_code=("cbsa_code", "first"), region=("region", "first")).join(
-        pick.rename("start")).join(ended.rename("end"))
+    table = rows.groupby("tie").agg(cbsa_code=("cbsa_code", "first"), partner_country=("partner_country", "first"),
+                                    region=("region", "first")).join(pick.rename("start")).join(ended.rename("end"))
+    table = table.astype({"start": "float64", "end": "float64"})
+    return table, dropped, notes
+
+
+def sister_measures(ties: pd.DataFrame, cbsa_of: pd.Series, codes: list[str], options: PanelOptions
+                    ) -> tuple[pd.DataFrame, pd.DataFrame, list[str]]:
+    """Metro-year sister-city measures, the rows not used (with reasons), and notes (the ties:
+    :func:`tie_table`)."""
+    years = list(options.years)
+    table, dropped, notes = tie_table(ties, cbsa_of, codes, options)
     n_undated = int(table.start.isna().sum())
     notes.append(f"{len(table)} ties in the sample, {len(table) - n_undated} dated, {n_undated} undated "
                  f"(undated rule '{options.undated}')")

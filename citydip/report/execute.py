@@ -88,7 +88,7 @@ def execute(source: Path, results: Path, *, output=None) -> NotebookRun:
     out = results / "notebooks" / source.stem
     linked = link_figures(nb, results)  # each figure stored once, in results/figures/
     atomic_write_text(out.with_suffix(".ipynb"), nbformat.writes(linked) + "\n")
-    atomic_write_text(out.with_suffix(".html"), to_html(linked, results, title=source.stem))
+    atomic_write_text(out.with_suffix(".html"), to_html(linked, results, title=source.stem, linked=True))
     return NotebookRun(source.stem, time.perf_counter() - start, error)
 
 
@@ -144,12 +144,13 @@ def stylesheet() -> str:
     return STYLE + HtmlFormatter(style="default").get_style_defs(".highlight") + "\n"
 
 
-def to_html(nb, results: Path, *, title: str) -> str:
+def to_html(nb, results: Path, *, title: str, linked: bool = False) -> str:
     """The executed notebook as a light HTML page in ``results/notebooks/``: cells only, the
-    shared stylesheet linked, figures shown from ``results/figures/`` (see :func:`link_figures`)."""
+    shared stylesheet linked, figures shown from ``results/figures/`` (see :func:`link_figures`;
+    ``linked``: ``nb`` already went through it)."""
     from nbconvert import HTMLExporter
 
-    body, _ = HTMLExporter(template_name="basic").from_notebook_node(link_figures(nb, results))
+    body, _ = HTMLExporter(template_name="basic").from_notebook_node(nb if linked else link_figures(nb, results))
     return PAGE.format(title=html_lib.escape(title), stylesheet=STYLESHEET, body=body.strip())
 
 

@@ -12,7 +12,7 @@ from citydip.panel.options import PanelOptions
 def _ties():
     return pd.DataFrame({
         "record_id": ["t1", "t2", "t3", "t4", "t5"],
-        "us_city": ["Omaha", "Omaha", "Omaha", "Omaha", "Lincoln"],
+        "us_city": ["Omaha", "Omaha", "Omaha", "Omaha", "Lincoln"], "us_state": ["NE"] * 5,
         "partner_city": ["Shizuoka", "Shizuoka", "Naas", "Braunschweig", "Cheonan"],
         "partner_country": ["Japan", "Japan", "Ireland", "Germany", "South Korea"],
         "year_established": pd.array([1965, 1966, None, 2011, 2000], dtype="Int64"),
